@@ -1,7 +1,6 @@
 package dev.writ.server.custody;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -10,10 +9,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -26,20 +23,6 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
-import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.params.ECNamedDomainParameters;
-import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
-import org.bouncycastle.crypto.params.ECPublicKeyParameters;
-import org.bouncycastle.crypto.signers.ECDSASigner;
-import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
-import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
-import org.bouncycastle.math.ec.ECPoint;
-import org.bouncycastle.math.ec.rfc8032.Ed25519;
-import org.bouncycastle.util.BigIntegers;
 
 /**
  * Software key custody: a keystore directory in which every private key is encrypted at rest with AES-256-GCM under
@@ -74,20 +57,15 @@ public final class SoftwareCustody implements KeyCustody {
     private static final String KEY_AAD_PREFIX = "writ/custody/software/key/v1";
     private static final int NONCE_LENGTH = 12;
     private static final int TAG_BITS = 128;
-    private static final int SECRET_LENGTH = 32;
+    private static final int SECRET_LENGTH = SoftwareKey.SECRET_LENGTH;
     private static final int MAX_LABEL_BYTES = 1024;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
-    private static final ECNamedDomainParameters P256 = ECNamedDomainParameters.lookup(SECObjectIdentifiers.secp256r1);
-
-    static {
-        Ed25519.precompute();
-    }
 
     private final Path dir;
     private final Path keysDir;
     private final SecureRandom random;
     private final byte[] wrapKey;
-    private final ConcurrentHashMap<String, LoadedKey> loaded = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, SoftwareKey> loaded = new ConcurrentHashMap<>();
     private final Object writeLock = new Object();
     private volatile boolean closed;
 
@@ -209,15 +187,8 @@ public final class SoftwareCustody implements KeyCustody {
         }
         byte[] secret = new byte[SECRET_LENGTH];
         try {
-            switch (spec) {
-                case ED25519 -> Ed25519.generatePrivateKey(random, secret);
-                case EC_P256 -> {
-                    BigInteger d = BigIntegers.createRandomInRange(
-                            BigInteger.ONE, P256.getN().subtract(BigInteger.ONE), random);
-                    BigIntegers.asUnsignedByteArray(d, secret, 0, SECRET_LENGTH);
-                }
-            }
-            LoadedKey key = LoadedKey.of(spec, secret);
+            SoftwareKey.generateSecret(spec, random, secret);
+            SoftwareKey key = SoftwareKey.of(spec, secret);
             byte[] idBytes = new byte[16];
             random.nextBytes(idBytes);
             String id = HexFormat.of().formatHex(idBytes);
@@ -269,7 +240,7 @@ public final class SoftwareCustody implements KeyCustody {
         ensureOpen();
         checkId(handle.id());
         synchronized (writeLock) {
-            LoadedKey key = loadLocked(handle);
+            SoftwareKey key = loadLocked(handle);
             loaded.remove(handle.id());
             key.wipe();
             try {
@@ -322,7 +293,7 @@ public final class SoftwareCustody implements KeyCustody {
     public void close() {
         synchronized (writeLock) {
             closed = true;
-            loaded.values().forEach(LoadedKey::wipe);
+            loaded.values().forEach(SoftwareKey::wipe);
             loaded.clear();
             Arrays.fill(wrapKey, (byte) 0);
         }
@@ -330,10 +301,10 @@ public final class SoftwareCustody implements KeyCustody {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    private LoadedKey key(KeyHandle handle) throws CustodyException {
+    private SoftwareKey key(KeyHandle handle) throws CustodyException {
         Objects.requireNonNull(handle, "handle");
         ensureOpen();
-        LoadedKey key = loaded.get(handle.id());
+        SoftwareKey key = loaded.get(handle.id());
         if (key == null) {
             checkId(handle.id());
             synchronized (writeLock) {
@@ -348,8 +319,8 @@ public final class SoftwareCustody implements KeyCustody {
         return key;
     }
 
-    private LoadedKey loadLocked(KeyHandle handle) throws CustodyException {
-        LoadedKey key = loaded.get(handle.id());
+    private SoftwareKey loadLocked(KeyHandle handle) throws CustodyException {
+        SoftwareKey key = loaded.get(handle.id());
         if (key != null) {
             return key;
         }
@@ -389,7 +360,7 @@ public final class SoftwareCustody implements KeyCustody {
             throw new CustodyException("cannot decrypt key file for handle " + id + ": cipher unavailable");
         }
         try {
-            key = LoadedKey.of(spec, secret);
+            key = SoftwareKey.of(spec, secret);
         } finally {
             Arrays.fill(secret, (byte) 0);
         }
@@ -456,130 +427,5 @@ public final class SoftwareCustody implements KeyCustody {
         c.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
         c.updateAAD(aad);
         return c.doFinal(input);
-    }
-
-    /** A decrypted key, held only in memory inside custody. */
-    private abstract static sealed class LoadedKey permits Ed25519Key, P256Key {
-        abstract KeySpec spec();
-
-        abstract PublicKey publicKey();
-
-        abstract byte[] sign(byte[] data) throws CustodyException;
-
-        abstract void wipe();
-
-        static LoadedKey of(KeySpec spec, byte[] secret) throws CustodyException {
-            return switch (spec) {
-                case ED25519 -> new Ed25519Key(secret);
-                case EC_P256 -> new P256Key(secret);
-            };
-        }
-    }
-
-    private static final class Ed25519Key extends LoadedKey {
-        private final byte[] sk;
-        private final byte[] pk = new byte[Ed25519.PUBLIC_KEY_SIZE];
-        private final PublicKey publicKey;
-        private volatile boolean wiped;
-
-        Ed25519Key(byte[] secret) throws CustodyException {
-            this.sk = secret.clone();
-            Ed25519.generatePublicKey(sk, 0, pk, 0);
-            this.publicKey = jcaPublicKey(
-                    new SubjectPublicKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), pk), "Ed25519");
-        }
-
-        @Override
-        KeySpec spec() {
-            return KeySpec.ED25519;
-        }
-
-        @Override
-        PublicKey publicKey() {
-            return publicKey;
-        }
-
-        @Override
-        byte[] sign(byte[] data) throws CustodyException {
-            byte[] sig = new byte[Ed25519.SIGNATURE_SIZE];
-            // Ed25519.sign is a pure function of its arguments: safe to call from many threads at once.
-            Ed25519.sign(sk, 0, pk, 0, data, 0, data.length, sig, 0);
-            if (wiped) {
-                throw new CustodyException("key has been destroyed");
-            }
-            return sig;
-        }
-
-        @Override
-        void wipe() {
-            wiped = true;
-            Arrays.fill(sk, (byte) 0);
-        }
-    }
-
-    private static final class P256Key extends LoadedKey {
-        private final ECPrivateKeyParameters priv;
-        private final PublicKey publicKey;
-        private volatile boolean wiped;
-
-        P256Key(byte[] secret) throws CustodyException {
-            BigInteger d = BigIntegers.fromUnsignedByteArray(secret);
-            // A scalar outside [1, n-1] is not a P-256 private key.
-            if (d.signum() <= 0 || d.compareTo(P256.getN()) >= 0) {
-                throw new CustodyException("stored P-256 key is invalid");
-            }
-            this.priv = new ECPrivateKeyParameters(d, P256);
-            ECPoint q = P256.getG().multiply(d).normalize();
-            try {
-                this.publicKey = jcaPublicKey(
-                        SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(new ECPublicKeyParameters(q, P256)),
-                        "EC");
-            } catch (IOException e) {
-                throw new CustodyException("cannot encode P-256 public key");
-            }
-        }
-
-        @Override
-        KeySpec spec() {
-            return KeySpec.EC_P256;
-        }
-
-        @Override
-        PublicKey publicKey() {
-            return publicKey;
-        }
-
-        @Override
-        byte[] sign(byte[] data) throws CustodyException {
-            if (wiped) {
-                throw new CustodyException("key has been destroyed");
-            }
-            SHA256Digest sha = new SHA256Digest();
-            sha.update(data, 0, data.length);
-            byte[] digest = new byte[32];
-            sha.doFinal(digest, 0);
-            // Deterministic k (RFC 6979): no dependence on the quality of a random source at signing time.
-            ECDSASigner signer = new ECDSASigner(new HMacDSAKCalculator(new SHA256Digest()));
-            signer.init(true, priv);
-            BigInteger[] rs = signer.generateSignature(digest);
-            byte[] out = new byte[64];
-            BigIntegers.asUnsignedByteArray(rs[0], out, 0, 32);
-            BigIntegers.asUnsignedByteArray(rs[1], out, 32, 32);
-            return out;
-        }
-
-        @Override
-        void wipe() {
-            // BigInteger cannot be overwritten; dropping the reference is all the JVM allows.
-            wiped = true;
-        }
-    }
-
-    static PublicKey jcaPublicKey(SubjectPublicKeyInfo spki, String algorithm) throws CustodyException {
-        try {
-            return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
-        } catch (GeneralSecurityException | IOException e) {
-            throw new CustodyException("cannot build " + algorithm + " public key");
-        }
     }
 }
