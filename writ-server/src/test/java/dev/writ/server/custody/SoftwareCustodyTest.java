@@ -326,6 +326,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
                 .hasMessageContaining("already exists");
         Path bad = tmp.resolve("bad.key");
         Files.writeString(bad, "c2hvcnQ=\n");
+        Files.setPosixFilePermissions(bad, PosixFilePermissions.fromString("rw-------"));
         assertThatThrownBy(() -> MasterKey.load(bad))
                 .isInstanceOf(CustodyException.class)
                 .hasMessageNotContaining("c2hvcnQ");
@@ -336,6 +337,13 @@ class SoftwareCustodyTest extends KeyCustodyContract {
         assertThatThrownBy(() -> MasterKey.load(tmp.resolve("missing.key")))
                 .isInstanceOf(CustodyException.class)
                 .hasMessageContaining("not found");
+        Path shared = tmp.resolve("shared.key");
+        Files.copy(file, shared);
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> MasterKey.load(shared))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("accessible to other users")
+                .satisfies(this::assertNoSecretIn);
         assertThat(MasterKey.location(tmp, Map.of())).isEqualTo(tmp.resolve("master.key"));
         assertThat(MasterKey.location(tmp, Map.of(MasterKey.ENV_FILE, "/elsewhere/mk")))
                 .isEqualTo(Path.of("/elsewhere/mk"));
