@@ -47,7 +47,7 @@ import org.bouncycastle.util.io.pem.PemWriter;
 public final class SealedKey {
     static final String PEM_TYPE = "ENCRYPTED PRIVATE KEY";
 
-    /** The scrypt cost used for new files: 128 MiB and about half a second per open on a server core. */
+    /** The scrypt cost used for new files: 128 MiB and roughly a second per attempt, for the owner and a guesser alike. */
     static final ScryptConfig DEFAULT_COST =
             new ScryptConfig.Builder(1 << 17, 8, 1).withSaltLength(16).build();
 
