@@ -240,9 +240,25 @@ public final class SoftwareCustody implements KeyCustody {
         ensureOpen();
         checkId(handle.id());
         synchronized (writeLock) {
-            SoftwareKey key = loadLocked(handle);
+            ensureOpen();
+            SoftwareKey key;
+            try {
+                key = loadLocked(handle);
+            } catch (CustodyException e) {
+                // A key file that fails authentication can never be used, but must still be removable.
+                if (!Files.exists(keyFile(handle.id()), LinkOption.NOFOLLOW_LINKS)) {
+                    throw e;
+                }
+                key = null;
+            }
+            // The handle must name the key it claims to: a handle of the wrong kind destroys nothing.
+            if (key != null && key.spec() != handle.spec()) {
+                throw new CustodyException("key handle " + handle.id() + " does not match the kind of the stored key");
+            }
             loaded.remove(handle.id());
-            key.wipe();
+            if (key != null) {
+                key.wipe();
+            }
             try {
                 SecureFiles.deleteDurably(keyFile(handle.id()));
             } catch (IOException e) {

@@ -281,6 +281,7 @@ abstract class KeyCustodyContract {
                         .isInstanceOf(CustodyException.class)
                         .satisfies(this::assertNoSecretIn);
                 assertThatThrownBy(() -> custody.publicKey(forged)).isInstanceOf(CustodyException.class);
+                assertThatThrownBy(() -> custody.destroy(forged)).isInstanceOf(CustodyException.class);
             }
             // The real handle still works after the failed attempts.
             custody.sign(real, new byte[] {1});

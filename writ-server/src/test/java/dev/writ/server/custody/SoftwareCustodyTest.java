@@ -179,6 +179,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
     void everyTamperedByteIsDetected() throws Exception {
         KeyHandle h = custody.generate(KeySpec.ED25519, "victim");
         byte[] original = Files.readAllBytes(keyFile(h));
+        byte[] seed = decryptIndependently(h);
         for (int i = 0; i < original.length; i++) {
             byte[] tampered = original.clone();
             tampered[i] ^= 0x01;
@@ -188,11 +189,27 @@ class SoftwareCustodyTest extends KeyCustodyContract {
             assertThatThrownBy(() -> custody.sign(h, new byte[] {1}))
                     .as("flipped byte %d", position)
                     .isInstanceOf(CustodyException.class)
-                    .satisfies(this::assertNoSecretIn);
+                    .satisfies(this::assertNoSecretIn)
+                    .satisfies(e -> assertThat(e.toString())
+                            .doesNotContain(HexFormat.of().formatHex(seed))
+                            .doesNotContain(Base64.getEncoder().encodeToString(seed)));
         }
         Files.write(keyFile(h), original);
         custody = reopen(custody);
         custody.sign(h, new byte[] {1});
+    }
+
+    @Test
+    void aKeyWhoseFileWasDamagedCanStillBeDestroyed() throws Exception {
+        KeyHandle h = custody.generate(KeySpec.ED25519, "damaged");
+        byte[] content = Files.readAllBytes(keyFile(h));
+        content[content.length - 1] ^= 0x01;
+        Files.write(keyFile(h), content);
+        custody = reopen(custody);
+        assertThatThrownBy(() -> custody.sign(h, new byte[] {1})).isInstanceOf(CustodyException.class);
+        custody.destroy(h);
+        assertThat(keyFile(h)).doesNotExist();
+        assertThatThrownBy(() -> custody.destroy(h)).isInstanceOf(CustodyException.class);
     }
 
     @Test
