@@ -207,7 +207,11 @@ public final class SoftwareCustody implements KeyCustody {
                     .put(sealed)
                     .array();
             synchronized (writeLock) {
-                ensureOpen();
+                // Sealed outside the lock: if custody closed meanwhile, the wrapping key may be gone; write nothing.
+                if (closed) {
+                    key.wipe();
+                    throw new CustodyException("custody is closed");
+                }
                 try {
                     SecureFiles.writeAtomically(keyFile(id), content, random, false);
                 } catch (IOException e) {
