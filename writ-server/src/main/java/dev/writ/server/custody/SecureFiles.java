@@ -101,6 +101,18 @@ final class SecureFiles {
         return deleted;
     }
 
+    /** Deletes {@code root} and everything below it, if it exists; symbolic links are removed, not followed. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     static void fsyncDirectory(Path dir) {
         // Linux allows fsync on a directory opened read-only; other systems may not, and that is only durability.
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -82,6 +82,10 @@ class SoftwareCustodyTest extends KeyCustodyContract {
      * secret the scan below must not find in the clear.
      */
     private byte[] decryptIndependently(KeyHandle h) throws Exception {
+        return decryptIndependently(h, tmp.resolve("master.key"));
+    }
+
+    private byte[] decryptIndependently(KeyHandle h, Path masterKeyFile) throws Exception {
         byte[] content = Files.readAllBytes(keyFile(h));
         int labelLength = ((content[9] & 0xff) << 8) | (content[10] & 0xff);
         int headerLength = 11 + labelLength;
@@ -96,7 +100,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
                 .put(header)
                 .array();
         Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-        byte[] wrap = MasterKey.load(tmp.resolve("master.key")).derive("writ/custody/software/key-wrap/v1");
+        byte[] wrap = MasterKey.load(masterKeyFile).derive("writ/custody/software/key-wrap/v1");
         c.init(
                 Cipher.DECRYPT_MODE,
                 new SecretKeySpec(wrap, "AES"),
@@ -380,5 +384,122 @@ class SoftwareCustodyTest extends KeyCustodyContract {
         verify(KeySpec.EC_P256, custody.publicKey(h), data, custody.sign(h, data));
         custody = reopen(custody);
         assertThat(custody.publicKey(h).getEncoded()).isEqualTo(pk);
+    }
+
+    private record Snapshot(List<KeyHandle> handles, List<byte[]> publicKeys) {}
+
+    private Snapshot twoKeys() throws Exception {
+        KeyHandle ed = custody.generate(KeySpec.ED25519, "ed");
+        KeyHandle ec = custody.generate(KeySpec.EC_P256, "ec");
+        return new Snapshot(
+                List.of(ed, ec),
+                List.of(
+                        custody.publicKey(ed).getEncoded(),
+                        custody.publicKey(ec).getEncoded()));
+    }
+
+    private void assertKeysWork(Snapshot snap) throws Exception {
+        for (int i = 0; i < snap.handles().size(); i++) {
+            KeyHandle h = snap.handles().get(i);
+            assertThat(custody.publicKey(h).getEncoded())
+                    .isEqualTo(snap.publicKeys().get(i));
+            byte[] data = {(byte) i, 42};
+            verify(h.spec(), custody.publicKey(h), data, custody.sign(h, data));
+        }
+    }
+
+    @Test
+    void rotatingTheMasterKeyReencryptsEveryKey() throws Exception {
+        Snapshot snap = twoKeys();
+        List<byte[]> secrets = new ArrayList<>();
+        for (KeyHandle h : snap.handles()) {
+            secrets.add(decryptIndependently(h));
+        }
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        MasterKey next = MasterKey.create(nextFile, RANDOM);
+        SoftwareCustody.rotateMasterKey(dir, MasterKey.load(tmp.resolve("master.key")), next, RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertThatThrownBy(() -> SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("does not open the keystore");
+        for (KeyHandle h : snap.handles()) {
+            // The old master key decrypts nothing any more; the new one yields the same secrets.
+            assertThatThrownBy(() -> decryptIndependently(h)).isInstanceOf(javax.crypto.AEADBadTagException.class);
+            assertThat(decryptIndependently(h, nextFile))
+                    .isEqualTo(secrets.get(snap.handles().indexOf(h)));
+        }
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void anUncommittedRotationIsDiscardedOnOpen() throws Exception {
+        Snapshot snap = twoKeys();
+        custody.close();
+        // A crash before the commit leaves a staging directory with partial content under another key.
+        Path stagedKeys = dir.resolve("rotate/keys");
+        Files.createDirectories(stagedKeys);
+        Files.write(stagedKeys.resolve(snap.handles().get(0).id() + ".key"), new byte[] {1, 2, 3});
+        custody = SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void aCommittedRotationIsFinishedOnOpenEvenWhenHalfDone() throws Exception {
+        Snapshot snap = twoKeys();
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        SoftwareCustody.rotateMasterKey(
+                dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.create(nextFile, RANDOM), RANDOM, false);
+        assertThat(dir.resolve("rotate/COMMITTED")).exists();
+        // Simulate a crash in the middle of the finishing moves: one key file already moved, the rest not.
+        KeyHandle first = snap.handles().get(0);
+        Files.move(
+                dir.resolve("rotate/keys").resolve(first.id() + ".key"),
+                keyFile(first),
+                StandardCopyOption.REPLACE_EXISTING);
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void aRotationThatMeetsADamagedKeyChangesNothing() throws Exception {
+        Snapshot snap = twoKeys();
+        KeyHandle damaged = custody.generate(KeySpec.ED25519, "damaged");
+        byte[] content = Files.readAllBytes(keyFile(damaged));
+        content[content.length - 1] ^= 0x01;
+        Files.write(keyFile(damaged), content);
+        custody.close();
+        assertThatThrownBy(() -> SoftwareCustody.rotateMasterKey(
+                        dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.generate(RANDOM), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("failed authentication")
+                .satisfies(this::assertNoSecretIn);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        custody = SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM);
+        assertKeysWork(snap);
+        // With the damaged key destroyed, the rotation goes through.
+        custody.destroy(damaged);
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        SoftwareCustody.rotateMasterKey(
+                dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.create(nextFile, RANDOM), RANDOM);
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void rotationWithTheWrongCurrentKeyIsRefused() throws Exception {
+        twoKeys();
+        custody.close();
+        assertThatThrownBy(() -> SoftwareCustody.rotateMasterKey(
+                        dir, MasterKey.generate(RANDOM), MasterKey.generate(RANDOM), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("does not open the keystore");
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        custody = null;
     }
 }
