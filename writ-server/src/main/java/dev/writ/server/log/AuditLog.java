@@ -359,7 +359,7 @@ public final class AuditLog implements AutoCloseable {
                     ch.force(true);
                     break;
                 }
-                if (index == size) {
+                if (index == size + pending.size()) {
                     pending.add(new Request(entry, jtiKeyOf(entry)));
                     if (pending.size() >= 4096) {
                         applyDerived(pending);
