@@ -36,10 +36,27 @@ public final class HashStore implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private long size;
 
+    private final boolean readOnly;
+
     /** Opens (creating if needed) the hash files in {@code dir}; the tree size is the number of stored leaves. */
     public HashStore(Path dir) throws IOException {
+        this(dir, false, -1);
+    }
+
+    /**
+     * Opens the hash files of {@code dir} read-only, seeing the tree of {@code treeSize} leaves (for tools that read a
+     * log another process may be writing).
+     */
+    public static HashStore openReadOnly(Path dir, long treeSize) throws IOException {
+        return new HashStore(dir, true, treeSize);
+    }
+
+    private HashStore(Path dir, boolean readOnly, long treeSize) throws IOException {
         this.dir = dir;
-        Files.createDirectories(dir);
+        this.readOnly = readOnly;
+        if (!readOnly) {
+            Files.createDirectories(dir);
+        }
         long leaves = -1;
         for (int h = 0; Files.exists(dir.resolve(Integer.toString(h))); h++) {
             FileChannel ch = open(h);
@@ -50,10 +67,19 @@ public final class HashStore implements AutoCloseable {
             files.add(ch);
         }
         this.size = Math.max(0, leaves);
-        truncate(size);
+        if (readOnly) {
+            if (treeSize > size) {
+                throw new IOException("the hash files are shorter than the checkpoint");
+            }
+            this.size = treeSize;
+        }
+        truncate(this.size);
     }
 
     private FileChannel open(int h) throws IOException {
+        if (readOnly) {
+            return FileChannel.open(dir.resolve(Integer.toString(h)), StandardOpenOption.READ);
+        }
         return FileChannel.open(
                 dir.resolve(Integer.toString(h)),
                 StandardOpenOption.CREATE,
@@ -85,7 +111,7 @@ public final class HashStore implements AutoCloseable {
             for (int h = 0; h < files.size(); h++) {
                 FileChannel ch = files.get(h);
                 long count = size >>> h;
-                if (ch.size() != count * H) {
+                if (!readOnly && ch.size() != count * H) {
                     ch.truncate(count * H);
                 }
                 byte[] ring = new byte[CACHE * H];
@@ -102,6 +128,9 @@ public final class HashStore implements AutoCloseable {
 
     /** Appends leaf hashes and every interior hash they complete. Not durable until {@link #force()}. */
     public void appendLeaves(List<byte[]> leafHashes) throws IOException {
+        if (readOnly) {
+            throw new IOException("the hash store is read-only");
+        }
         lock.writeLock().lock();
         try {
             Map<Integer, ByteBuffer> writes = new HashMap<>();
