@@ -126,6 +126,9 @@ public final class AuditLog implements AutoCloseable {
     private volatile Published published;
     private volatile LogException failure;
     private volatile boolean closing;
+    private volatile boolean flushing;
+    private final java.util.concurrent.ExecutorService flusher = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("writ-log-flusher").daemon().unstarted(r));
 
     private AuditLog(Path dir, CheckpointSigner signer, Options options) throws LogException, IOException {
         this.dir = dir;
@@ -528,11 +531,22 @@ public final class AuditLog implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             fail(batch, new LogException("log.unavailable", "cannot build inclusion proofs", e));
         }
-        if (size - syncedSize >= options.syncInterval()) {
+        if (size - syncedSize >= options.syncInterval() && !flushing) {
             try {
-                sync();
+                Flush f = rotate();
+                flushing = true;
+                flusher.execute(() -> {
+                    try {
+                        f.flush();
+                    } catch (IOException | RuntimeException e) {
+                        failure = new LogException(
+                                "log.unavailable", "the audit log failed to flush and refuses appends", e);
+                    } finally {
+                        flushing = false;
+                    }
+                });
             } catch (IOException | RuntimeException e) {
-                failure = new LogException("log.unavailable", "the audit log failed to flush and refuses appends", e);
+                failure = new LogException("log.unavailable", "the audit log failed to rotate and refuses appends", e);
             }
         }
     }
@@ -634,35 +648,54 @@ public final class AuditLog implements AutoCloseable {
         return p;
     }
 
-    /** Makes the derived files durable, records their size, and starts a new write-ahead log segment. */
+    /** Starts a new write-ahead log segment, then makes the derived files durable and records their size. */
     private void sync() throws IOException {
-        data.force(false);
-        idx.force(false);
-        jtiFile.force(false);
-        hashes.force();
-        writeAtomically("checkpoint", published.note());
+        rotate().flush();
+    }
+
+    /** The second half of a sync, which may run off the sequencer thread. */
+    private interface Flush {
+        void flush() throws IOException;
+    }
+
+    /**
+     * Starts a new write-ahead log segment at the current size (sequencer thread). The returned flush forces the
+     * derived files, records the size in {@code state} and deletes the older segments; until it has run, recovery
+     * replays them, so it may run later and on another thread.
+     */
+    private Flush rotate() throws IOException {
+        long at = size;
+        byte[] note = published.note();
         FileChannel next = FileChannel.open(
-                dir.resolve(String.format("wal-%020d.log", size)),
+                dir.resolve(String.format("wal-%020d.log", at)),
                 StandardOpenOption.CREATE,
                 StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         if (next.size() != 0) {
             next.truncate(0);
         }
+        // The new segment must survive a crash before any entry acknowledged from it.
         forceDir();
-        writeAtomically("state", ("size " + size + "\n").getBytes(StandardCharsets.US_ASCII));
         FileChannel old = wal;
         wal = next;
         walPos = 0;
-        syncedSize = size;
-        if (old != null) {
-            old.close();
-        }
-        for (Path seg : segments()) {
-            if (segmentStart(seg) < size) {
-                Files.deleteIfExists(seg);
+        syncedSize = at;
+        return () -> {
+            if (old != null) {
+                old.close();
             }
-        }
+            data.force(false);
+            idx.force(false);
+            jtiFile.force(false);
+            hashes.force();
+            writeAtomically("checkpoint", note);
+            writeAtomically("state", ("size " + at + "\n").getBytes(StandardCharsets.US_ASCII));
+            for (Path seg : segments()) {
+                if (segmentStart(seg) < at) {
+                    Files.deleteIfExists(seg);
+                }
+            }
+        };
     }
 
     private void writeAtomically(String name, byte[] content) throws IOException {
@@ -896,6 +929,8 @@ public final class AuditLog implements AutoCloseable {
         }
         try {
             sequencer.join();
+            flusher.shutdown();
+            flusher.awaitTermination(1, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
