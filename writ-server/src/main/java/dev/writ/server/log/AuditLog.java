@@ -121,6 +121,7 @@ public final class AuditLog implements AutoCloseable {
     private long dataEnd;
     private long jtiEnd;
     private long syncedSize;
+    private long acknowledged;
     private ByteBuffer walBuf = ByteBuffer.allocate(1 << 20);
 
     private volatile Published published;
@@ -223,6 +224,8 @@ public final class AuditLog implements AutoCloseable {
 
     private void recover() throws IOException, LogException {
         long w = readState();
+        // Derived files are written only after their batch's WAL fsync: whatever they cover was acknowledged.
+        acknowledged = hashes.size();
         if (hashes.size() < w || idx.size() < w * 8) {
             throw new LogException("log.corrupt", "log files are shorter than their recorded durable size");
         }
@@ -355,8 +358,9 @@ public final class AuditLog implements AutoCloseable {
                 if (torn != null) {
                     // Only the tail of the newest segment can be torn (it was never acknowledged); anywhere else
                     // it is corruption of acknowledged entries.
-                    if (!last) {
-                        throw new LogException("log.corrupt", "write-ahead log is damaged: " + torn);
+                    if (!last || index < acknowledged) {
+                        throw new LogException(
+                                "log.corrupt", "write-ahead log record " + index + " is damaged: " + torn);
                     }
                     ch.truncate(pos);
                     ch.force(true);

@@ -160,6 +160,69 @@ class AuditLogTest {
         }
     }
 
+    /** Copies a live log directory: what a crash would leave behind, minus the lock. */
+    static Path crashImage(Path from, Path to) throws IOException {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                if (p.getFileName().toString().equals("lock")) {
+                    continue;
+                }
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return to;
+    }
+
+    static Path wal(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("wal-"))
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
+        }
+    }
+
+    @Test
+    void damageToAcknowledgedWalRecordsIsRefusedAndTornTailsRepaired(@TempDir Path images) throws Exception {
+        Path a;
+        Path b;
+        try (AuditLog log = open(dir, 1_000_000)) {
+            for (int i = 0; i < 50; i++) {
+                log.append(entry(i));
+            }
+            a = crashImage(dir, images.resolve("a"));
+            b = crashImage(dir, images.resolve("b"));
+        }
+        // An acknowledged record (the derived files already hold it) with a flipped byte: refuse, never truncate.
+        flip(wal(a), 20);
+        assertThatThrownBy(() -> open(a, 1_000_000).close())
+                .isInstanceOf(LogException.class)
+                .extracting(e -> ((LogException) e).code())
+                .isEqualTo("log.corrupt");
+        // A torn tail that was never acknowledged (cut mid-record, derived files never written): repaired.
+        Path w = wal(b);
+        long cut = Files.size(w) - 7;
+        try (RandomAccessFile f = new RandomAccessFile(w.toFile(), "rw")) {
+            f.setLength(cut);
+        }
+        for (String file : List.of("hashes/0", "hashes/1", "entries.idx")) {
+            Path p = b.resolve(file);
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                f.setLength(f.length() - 32);
+            }
+        }
+        try (AuditLog log = open(b, 1_000_000)) {
+            assertThat(log.size()).isEqualTo(49);
+            assertThat(log.audit()).isEqualTo(49);
+            assertThat(log.append(entry(99)).index()).isEqualTo(49);
+        }
+    }
+
     static void flip(Path p, long pos) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
             f.seek(pos);
