@@ -29,7 +29,7 @@ final class JtiIndex {
 
     /** Records {@code index} for {@code key} unless the key is already present (the first occurrence wins). */
     void putIfAbsent(long key, long index) {
-        if ((count + 1) * 2 > keys.length) {
+        if ((count + 1) * 4L > keys.length * 3L) {
             grow();
         }
         int mask = keys.length - 1;

@@ -94,6 +94,22 @@ class AuditLogTest {
     }
 
     @Test
+    void eventSinkWritesCanonicalJsonEntries() throws Exception {
+        try (AuditLog log = open(dir, 100)) {
+            var sink = new AuditLogEventSink(log);
+            var body = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+            body.put("serial", "0a").put("jti", "ev1");
+            sink.record("cert.revoked", body);
+            assertThat(new String(log.entry(0), StandardCharsets.UTF_8))
+                    .isEqualTo("{\"jti\":\"ev1\",\"serial\":\"0a\",\"type\":\"cert.revoked\"}");
+            assertThat(log.indexOfJti("ev1")).hasValue(0);
+            body.put("type", "forged");
+            assertThatThrownBy(() -> sink.record("cert.revoked", body))
+                    .isInstanceOf(dev.writ.server.events.EventSink.EventException.class);
+        }
+    }
+
+    @Test
     void secondOpenOfTheSameDirectoryIsRefused() throws Exception {
         try (AuditLog log = open(dir, 100)) {
             assertThatThrownBy(() -> open(dir, 100))
