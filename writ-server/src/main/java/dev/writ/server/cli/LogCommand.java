@@ -246,6 +246,12 @@ public final class LogCommand implements Callable<Integer> {
         @Option(names = "--entry", paramLabel = "FILE", description = "The exact entry bytes the receipt is for.")
         Path entry;
 
+        @Option(
+                names = "--checkpoint",
+                paramLabel = "FILE",
+                description = "A signed checkpoint seen earlier: the log must still contain exactly that tree.")
+        Path earlier;
+
         @Override
         int run(Source s) throws Exception {
             if (receipt == null) {
@@ -255,6 +261,18 @@ public final class LogCommand implements Callable<Integer> {
                 Checkpoint cp = Checkpoint.verify(s.checkpoint(), s.key()).checkpoint();
                 long n = s.audit(cp);
                 ObjectNode o = JSON.createObjectNode();
+                if (earlier != null) {
+                    Checkpoint old =
+                            Checkpoint.verify(readInput(earlier), s.key()).checkpoint();
+                    // The log may only have grown: the earlier tree must be a prefix of the audited one.
+                    if (old.size() > cp.size()
+                            || !java.security.MessageDigest.isEqual(
+                                    TiledTree.rootHash(old.size(), s.tiles()), old.rootHash())) {
+                        throw new LogVerificationException(
+                                "log.inconsistent", "the log no longer contains the tree of the earlier checkpoint");
+                    }
+                    o.put("consistentWith", old.size());
+                }
                 o.put("valid", true);
                 o.put("origin", cp.origin());
                 o.put("size", n);
@@ -288,6 +306,14 @@ public final class LogCommand implements Callable<Integer> {
                     "receipt verified: entry " + v.index() + " is in "
                             + v.checkpoint().checkpoint());
             return ExitCodes.OK;
+        }
+    }
+
+    static byte[] readInput(Path p) throws InputException {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new InputException("cannot read " + p);
         }
     }
 

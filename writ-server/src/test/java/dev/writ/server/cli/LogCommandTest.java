@@ -129,8 +129,22 @@ class LogCommandTest {
                     assertThat(r.exit()).as(r.err()).isZero();
                 }
                 assertThat(runs.get(1).json().get("size").asLong()).isEqualTo(600);
+                // A checkpoint saved earlier stays verifiable against the grown log; a forged one does not.
+                Path saved = data.resolve("cp-600");
+                Files.write(saved, log.checkpoint());
+                for (int i = 0; i < 10; i++) {
+                    log.append(entry(600 + i));
+                }
+                Run later = run("verify", "--server", url, "--checkpoint", saved.toString(), "--json");
+                assertThat(later.exit()).as(later.out()).isZero();
+                assertThat(later.json().get("consistentWith").asLong()).isEqualTo(600);
+                assertThat(later.json().get("size").asLong()).isEqualTo(610);
+                Files.writeString(saved, Files.readString(saved).replace("\n600\n", "\n601\n"));
+                assertThat(run("verify", "--server", url, "--checkpoint", saved.toString())
+                                .exit())
+                        .isEqualTo(ExitCodes.FALSE);
                 assertThat(runs.get(2).json().get("index").asLong()).isEqualTo(599);
-                assertThat(run("entry", "600", "--server", url).exit()).isEqualTo(ExitCodes.USAGE);
+                assertThat(run("entry", "610", "--server", url).exit()).isEqualTo(ExitCodes.USAGE);
             } finally {
                 server.stop();
             }
