@@ -15,7 +15,7 @@ import org.HdrHistogram.Recorder;
  * receipt's latency is measured from its <em>scheduled</em> start (so queueing is not hidden: no coordinated
  * omission). Prints achieved throughput and receipt latency p50/p99/p99.9/max.
  *
- * <p>Usage: {@code LogLoadGenerator [rate=20000] [seconds=10] [dir]}.
+ * <p>Usage: {@code LogLoadGenerator [rate=20000] [seconds=10] [syncInterval=65536]}.
  */
 public final class LogLoadGenerator {
     private LogLoadGenerator() {}
@@ -23,12 +23,16 @@ public final class LogLoadGenerator {
     public static void main(String[] args) throws Exception {
         long rate = args.length > 0 ? Long.parseLong(args[0]) : 20_000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        Path dir = args.length > 2 ? Path.of(args[2]) : Files.createTempDirectory("writ-log-load");
+        long syncInterval = args.length > 2
+                ? Long.parseLong(args[2])
+                : AuditLog.Options.defaults().syncInterval();
+        Path dir = Files.createTempDirectory("writ-log-load");
         Recorder recorder = new Recorder(3);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         byte[] entry = LogAppendBenchmark.ENTRY;
-        try (AuditLog log = AuditLog.open(dir, new BenchSigner())) {
+        AuditLog.Options options = new AuditLog.Options(AuditLog.MAX_ENTRY_SIZE, 8192, syncInterval);
+        try (AuditLog log = AuditLog.open(dir, new BenchSigner(), options)) {
             // Warm-up: one second at the target rate, not recorded.
             run(log, entry, rate, 1, null, new AtomicLong(), new AtomicLong());
             long start = System.nanoTime();
@@ -46,9 +50,7 @@ public final class LogLoadGenerator {
                     h.getValueAtPercentile(99.9) / 1e6,
                     h.getMaxValue() / 1e6);
         } finally {
-            if (args.length <= 2) {
-                LogAppendBenchmark.deleteTree(dir);
-            }
+            LogAppendBenchmark.deleteTree(dir);
         }
     }
 

@@ -867,7 +867,7 @@ public final class AuditLog implements AutoCloseable {
         Published p = published;
         try {
             Checkpoint cp = Checkpoint.verify(p.note(), verifier).checkpoint();
-            TiledTree.auditLog(cp.size(), cp.rootHash(), this::tile_);
+            TiledTree.auditLog(cp.size(), cp.rootHash(), this::readTile);
             checkOffsets(cp.size());
             int level = hashes.firstCorruptLevel();
             if (level >= 0) {
@@ -902,7 +902,7 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /** {@link #tile} as a {@link dev.writ.core.log.TileReader}: a missing tile is an {@link IOException}. */
-    public byte[] tile_(TilePath path) throws IOException {
+    public byte[] readTile(TilePath path) throws IOException {
         try {
             return tile(path);
         } catch (LogException e) {

@@ -2,7 +2,6 @@ package dev.writ.server.log;
 
 import dev.writ.core.log.Merkle;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -412,9 +411,5 @@ public final class HashStore implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
-    }
-
-    static UncheckedIOException unchecked(IOException e) {
-        return new UncheckedIOException(e);
     }
 }

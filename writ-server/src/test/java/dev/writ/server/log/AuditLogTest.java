@@ -67,8 +67,8 @@ class AuditLogTest {
             }
             assertThat(log.indexOfJti("j42")).hasValue(42);
             assertThat(log.indexOfJti("nope")).isEmpty();
-            assertThat(TiledTree.auditLog(size, root, log::tile_)).isEqualTo(701);
-            assertThat(TiledTree.rootHash(size, log::tile_)).isEqualTo(root);
+            assertThat(TiledTree.auditLog(size, root, log::readTile)).isEqualTo(701);
+            assertThat(TiledTree.rootHash(size, log::readTile)).isEqualTo(root);
             assertThat(log.tile(TilePath.parse("tile/0/002.p/189"))).hasSize(189 * 32);
             assertThat(log.tile(TilePath.parse("tile/0/002.p/5"))).hasSize(5 * 32);
             assertThatThrownBy(() -> log.tile(TilePath.parse("tile/0/002"))).isInstanceOf(LogException.class);
@@ -171,7 +171,7 @@ class AuditLogTest {
             }
         }
         try (AuditLog log = open(dir, 100)) {
-            assertThat(TiledTree.auditLog(size, root, log::tile_)).isEqualTo(size);
+            assertThat(TiledTree.auditLog(size, root, log::readTile)).isEqualTo(size);
             assertThat(log.audit()).isEqualTo(size);
         }
     }
