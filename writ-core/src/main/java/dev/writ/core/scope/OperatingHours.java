@@ -174,7 +174,7 @@ public final class OperatingHours {
     public String toString() {
         return switch (kind) {
             case ANY -> "*";
-            case NEVER -> "none";
+            case NEVER -> "never";
             case WINDOWS -> windows.values().toString();
         };
     }

@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * }
  * }</pre>
  *
- * <p>Besides the forms above, {@code hours} may be {@code "none"} (no instant) or an array of window objects that must
+ * <p>Besides the forms above, {@code hours} may be {@code "never"} (no instant) or an array of window objects that must
  * all hold (the result of intersecting windows in different time zones); an empty {@code actions}, {@code limits},
  * {@code counterparties} or {@code regions} permits nothing in that dimension. Every value is kept in a canonical
  * normal form (see {@code docs/certificate-profile.md}), so equality is structural and {@link #toJson} and

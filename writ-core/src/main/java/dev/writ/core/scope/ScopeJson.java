@@ -144,11 +144,11 @@ final class ScopeJson {
             switch (n.textValue()) {
                 case "*":
                     return OperatingHours.ANY;
-                case "none":
+                case "never":
                     return OperatingHours.NEVER;
                 default:
                     throw new ScopeException(
-                            "scope.hours_invalid", "hours must be \"*\", \"none\", a window or windows");
+                            "scope.hours_invalid", "hours must be \"*\", \"never\", a window or windows");
             }
         }
         List<OperatingHours.Window> windows = new ArrayList<>();
@@ -160,7 +160,7 @@ final class ScopeJson {
                 windows.add(window(w));
             }
         } else {
-            throw new ScopeException("scope.hours_invalid", "hours must be \"*\", \"none\", a window or windows");
+            throw new ScopeException("scope.hours_invalid", "hours must be \"*\", \"never\", a window or windows");
         }
         return OperatingHours.allOf(windows);
     }
@@ -246,7 +246,7 @@ final class ScopeJson {
         if (h.isAny()) {
             o.put("hours", "*");
         } else if (h.isNever()) {
-            o.put("hours", "none");
+            o.put("hours", "never");
         } else if (h.windows().size() == 1) {
             o.set("hours", windowNode(h.windows().get(0)));
         } else {
