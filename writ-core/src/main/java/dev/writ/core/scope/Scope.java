@@ -150,6 +150,22 @@ public final class Scope {
         return ScopeJson.parse(json);
     }
 
+    /**
+     * Reads the JSON form from a tree someone else parsed (an HTTP request body, a CLI file), with the same rules as
+     * {@link #parseJson}. Duplicate keys cannot be detected in a tree: parse with
+     * {@code StreamReadFeature.STRICT_DUPLICATE_DETECTION} when that matters.
+     *
+     * @throws ScopeException as {@link #parseJson}
+     */
+    public static Scope fromJson(com.fasterxml.jackson.databind.JsonNode json) throws ScopeException {
+        return ScopeJson.parse(json);
+    }
+
+    /** The JSON form as a fresh tree, for embedding in a larger document. */
+    public com.fasterxml.jackson.databind.node.ObjectNode toJsonNode() {
+        return ScopeJson.toNode(this);
+    }
+
     /** The canonical JSON form: {@code parseJson(s.toJson()).equals(s)}. */
     public String toJson() {
         return ScopeJson.write(this);

@@ -232,4 +232,22 @@ class ScopeJsonTest {
         assertThat(s.permitsAction("payments.transfer")).isFalse();
         assertThat(parse(s.toJson())).isEqualTo(s);
     }
+
+    @Test
+    void readsAndWritesTrees() throws Exception {
+        Scope s = parse(EXAMPLE);
+        assertThat(Scope.fromJson(MAPPER.readTree(EXAMPLE))).isEqualTo(s);
+        assertThat(Scope.fromJson(s.toJsonNode())).isEqualTo(s);
+        ObjectNode tree = s.toJsonNode();
+        tree.put("delegation", 9);
+        assertThat(s.delegationDepth()).isEqualTo(2);
+        assertThatThrownBy(() -> Scope.fromJson(null))
+                .isInstanceOf(ScopeException.class)
+                .extracting(e -> ((ScopeException) e).code())
+                .isEqualTo("scope.empty");
+        assertThatThrownBy(() -> Scope.fromJson(MAPPER.readTree("[1]")))
+                .isInstanceOf(ScopeException.class)
+                .extracting(e -> ((ScopeException) e).code())
+                .isEqualTo("scope.malformed");
+    }
 }
