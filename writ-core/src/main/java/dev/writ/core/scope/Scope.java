@@ -3,11 +3,9 @@ package dev.writ.core.scope;
 import dev.writ.core.action.ActionRequest;
 import dev.writ.core.action.Classification;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Currency;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -124,6 +122,12 @@ public final class Scope {
      * .equals(s)} for every scope {@code s}.
      */
     public static Scope top() {
+        return TOP;
+    }
+
+    private static final Scope TOP = buildTop();
+
+    private static Scope buildTop() {
         TreeMap<String, Long> all = new TreeMap<>();
         for (Currency c : Currency.getAvailableCurrencies()) {
             if (isCurrencyCode(c.getCurrencyCode())) {
@@ -432,7 +436,7 @@ public final class Scope {
 
     private static SortedSet<String> intersectActions(SortedSet<String> a, SortedSet<String> b) {
         // Two prefix patterns are either nested or disjoint, so the pairwise meets are exact.
-        List<String> meets = new ArrayList<>();
+        TreeSet<String> meets = new TreeSet<>(); // a subset of a ∪ b: pairwise meets are one of their operands
         for (String x : a) {
             for (String y : b) {
                 if (covers(x, y)) {

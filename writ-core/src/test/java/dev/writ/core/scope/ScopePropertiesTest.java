@@ -24,7 +24,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
 
 /** The lattice laws of DESIGN §3, soundness and completeness of the check, and codec round trips. */
-class ScopeProperties {
+class ScopePropertiesTest {
     private static final List<String> SEGMENTS = List.of("payments", "erp", "transfer", "refund", "po", "create");
     private static final List<String> CURRENCIES = List.of("EUR", "USD", "GBP", "JPY", "CHF");
     private static final List<String> NAMES = List.of("acme", "globex", "initech", "eu-west-1", "us-east-1");
