@@ -127,8 +127,7 @@ final class ScopeJson {
         }
         Scope.checkSize(n.size(), "limits");
         Map<String, Long> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
             Scope.checkCurrency(e.getKey());
             JsonNode v = e.getValue();
             if (!v.isIntegralNumber()) {

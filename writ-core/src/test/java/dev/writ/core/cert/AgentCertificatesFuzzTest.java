@@ -27,7 +27,7 @@ class AgentCertificatesFuzzTest {
             @ForAll @Size(min = 1, max = 3) List<Integer> positions, @ForAll byte value) {
         byte[] der = GOOD.clone();
         for (int p : positions) {
-            der[Math.floorMod(p, der.length)] ^= (byte) (value == 0 ? 1 : value);
+            der[Math.floorMod(p, der.length)] ^= value == 0 ? 1 : value;
         }
         X509Certificate cert;
         try {

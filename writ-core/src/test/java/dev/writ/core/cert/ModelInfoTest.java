@@ -104,7 +104,7 @@ class ModelInfoTest {
             @ForAll @Size(min = 1, max = 4) List<Integer> positions, @ForAll byte value) {
         byte[] der = MODEL.toDer();
         for (int p : positions) {
-            der[Math.floorMod(p, der.length)] ^= (byte) (value == 0 ? 1 : value);
+            der[Math.floorMod(p, der.length)] ^= value == 0 ? 1 : value;
         }
         try {
             assertThat(ModelInfo.fromDer(der).toDer()).isEqualTo(der);

@@ -327,7 +327,7 @@ class ScopePropertiesTest {
             @ForAll("scopes") Scope a, @ForAll @Size(min = 1, max = 4) List<Integer> positions, @ForAll byte value) {
         byte[] der = a.toDer();
         for (int p : positions) {
-            der[Math.floorMod(p, der.length)] ^= (byte) (value == 0 ? 1 : value);
+            der[Math.floorMod(p, der.length)] ^= value == 0 ? 1 : value;
         }
         decodeOrScopeException(der);
     }
