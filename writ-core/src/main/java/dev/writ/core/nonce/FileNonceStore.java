@@ -47,6 +47,7 @@ public final class FileNonceStore implements NonceStore {
     private final Durability durability;
     private final Map<String, Long> live = new HashMap<>();
     private FileChannel channel;
+    private FileChannel lockChannel;
     private java.nio.channels.FileLock lock;
     private long appended;
     private boolean closed;
@@ -69,6 +70,7 @@ public final class FileNonceStore implements NonceStore {
         Objects.requireNonNull(durability, "durability");
         FileNonceStore s = new FileNonceStore(file.toAbsolutePath(), clock, durability);
         try {
+            s.lock();
             s.load();
             s.compact();
         } catch (IOException | RuntimeException e) {
@@ -78,10 +80,20 @@ public final class FileNonceStore implements NonceStore {
         return s;
     }
 
-    private void load() throws IOException {
+    /** Takes the journal's lock file for the lifetime of the store: a second opener fails instead of corrupting. */
+    private void lock() throws IOException {
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
         }
+        lockChannel = FileChannel.open(
+                file.resolveSibling(file.getFileName() + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock = lockChannel.tryLock();
+        if (lock == null) {
+            throw new IOException("the nonce journal is in use by another process");
+        }
+    }
+
+    private void load() throws IOException {
         if (!Files.exists(file)) {
             return;
         }
@@ -122,18 +134,11 @@ public final class FileNonceStore implements NonceStore {
             }
             out.force(true);
         }
-        if (lock != null) {
-            lock.release();
-        }
         if (channel != null) {
             channel.close();
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        lock = channel.tryLock();
-        if (lock == null) {
-            throw new IOException("the nonce journal is in use by another process");
-        }
         appended = 0;
     }
 
@@ -185,14 +190,8 @@ public final class FileNonceStore implements NonceStore {
 
     @Override
     public synchronized void close() throws NonceStoreException {
-        if (closed && channel == null) {
-            return;
-        }
         closed = true;
         try {
-            if (lock != null) {
-                lock.release();
-            }
             if (channel != null) {
                 channel.force(true);
                 channel.close();
@@ -201,7 +200,18 @@ public final class FileNonceStore implements NonceStore {
             throw new NonceStoreException("cannot close the nonce journal", e);
         } finally {
             channel = null;
+            try {
+                if (lock != null) {
+                    lock.release();
+                }
+                if (lockChannel != null) {
+                    lockChannel.close();
+                }
+            } catch (IOException ignored) {
+                // the lock goes with the channel
+            }
             lock = null;
+            lockChannel = null;
         }
     }
 

@@ -15,14 +15,18 @@ public final class InMemoryNonceStore implements NonceStore {
     private final ConcurrentHashMap<String, Long> live = new ConcurrentHashMap<>();
     private final InstantSource clock;
     private final AtomicInteger sincePurge = new AtomicInteger();
+    private volatile boolean closed;
 
     public InMemoryNonceStore(InstantSource clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
-    public boolean recordIfAbsent(String nonce, Instant expiresAt) {
+    public boolean recordIfAbsent(String nonce, Instant expiresAt) throws NonceStoreException {
         NonceStore.requireValidNonce(nonce);
+        if (closed) {
+            throw new NonceStoreException("the nonce store is closed");
+        }
         long now = clock.millis();
         long exp = expiresAt.toEpochMilli();
         boolean[] recorded = {false};
@@ -43,6 +47,7 @@ public final class InMemoryNonceStore implements NonceStore {
 
     @Override
     public void close() {
+        closed = true;
         live.clear();
     }
 }
