@@ -12,11 +12,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.ActionRequest;
 import dev.writ.core.action.Classification;
 import dev.writ.core.action.HttpBinding;
+import dev.writ.core.cert.AgentCertificates;
+import dev.writ.core.cert.AgentIdentity;
+import dev.writ.core.cert.CertificateProfileException;
 import dev.writ.core.cert.WritOids;
 import dev.writ.core.nonce.NonceStore;
 import dev.writ.core.nonce.NonceStoreException;
 import dev.writ.core.revocation.RevocationSource;
-import dev.writ.core.scope.ScopeException;
+import dev.writ.core.scope.Scope;
 import dev.writ.core.scope.ScopeViolation;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -44,11 +47,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
@@ -121,7 +121,6 @@ public final class SaeVerifier {
     private final int maxSize;
     private final long ocspMaxAge;
     private final Set<String> audiences;
-    private final ScopeCheck scopeCheck;
     private final ConcurrentHashMap<String, Chain> chains = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Staple> staples = new ConcurrentHashMap<>();
 
@@ -139,7 +138,6 @@ public final class SaeVerifier {
         this.maxSize = b.maxSize;
         this.ocspMaxAge = b.ocspMaxAge.toSeconds();
         this.audiences = b.audiences == null ? null : Set.copyOf(b.audiences);
-        this.scopeCheck = b.scopeCheck;
     }
 
     public static Builder builder() {
@@ -317,9 +315,6 @@ public final class SaeVerifier {
         }
 
         // ---- 6. scope ----------------------------------------------------------------------------------------
-        if (chain.scope == null) {
-            throw new SaeVerificationException(SCOPE_MALFORMED, "the agent certificate's scope cannot be read");
-        }
         try {
             chain.scope.check(action, iatInstant);
         } catch (ScopeViolation v) {
@@ -361,9 +356,8 @@ public final class SaeVerifier {
 
         return new VerifiedAction(
                 Envelopes.hash(compact),
-                chain.leaf,
+                chain.identity,
                 iss,
-                chain.agentId,
                 kid,
                 action,
                 claims,
@@ -531,7 +525,8 @@ public final class SaeVerifier {
         X500Principal subject;
         String subjectRfc4514;
         String agentId;
-        ScopeCheck.Compiled scope;
+        AgentIdentity identity;
+        Scope scope;
     }
 
     private Chain chain(String key, JsonNode x5c, Instant iat) throws SaeVerificationException {
@@ -590,27 +585,18 @@ public final class SaeVerifier {
         c.issuer = certs.size() > 1 ? certs.get(1) : issuerAnchor(c.leaf);
 
         X509Certificate leaf = c.leaf;
-        // The agent profile: an end entity that may sign (digitalSignature) and whose only purpose is agent actions.
-        if (leaf.getBasicConstraints() != -1) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate is a CA certificate");
-        }
-        boolean[] ku = leaf.getKeyUsage();
-        if (ku == null || !ku[0]) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate may not sign");
-        }
+        // The agent profile (key usage, EKU, SPIFFE ID, critical scope): a certificate that is not an agent
+        // certificate cannot sign actions, whatever chain it has. A scope that cannot be read permits nothing.
         try {
-            List<String> eku = leaf.getExtendedKeyUsage();
-            if (eku == null || !eku.contains(WritOids.KP_AGENT_ACTION.getId())) {
-                throw new SaeVerificationException(CERT_PROFILE, "the agent certificate is not for agent actions");
-            }
-            c.agentId = spiffeId(leaf);
-        } catch (java.security.cert.CertificateParsingException e) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate's extensions are malformed");
+            c.identity = AgentCertificates.parse(leaf);
+        } catch (CertificateProfileException e) {
+            String reason = e.code() != null && e.code().startsWith("cert.profile.scope_invalid")
+                    ? SCOPE_MALFORMED
+                    : CERT_PROFILE;
+            throw new SaeVerificationException(reason, "the agent certificate does not follow the agent profile");
         }
-        Set<String> critical = leaf.getCriticalExtensionOIDs();
-        if (critical == null || !critical.contains(WritOids.SCOPE.getId())) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate has no critical scope");
-        }
+        c.agentId = c.identity.spiffeId().toString();
+        c.scope = c.identity.scope();
 
         // The key: Ed25519 or P-256, nothing else.
         try {
@@ -635,13 +621,6 @@ public final class SaeVerifier {
         c.subject = leaf.getSubjectX500Principal();
         c.subjectRfc4514 = c.subject.getName(X500Principal.RFC2253);
 
-        // Compile the scope once per certificate; a scope that cannot be read permits nothing.
-        try {
-            byte[] ext = leaf.getExtensionValue(WritOids.SCOPE.getId());
-            c.scope = scopeCheck.compile(ASN1OctetString.getInstance(ext).getOctets());
-        } catch (ScopeException | RuntimeException e) {
-            throw new SaeVerificationException(SCOPE_MALFORMED, "the agent certificate's scope cannot be read");
-        }
         return c;
     }
 
@@ -652,28 +631,6 @@ public final class SaeVerifier {
             }
         }
         throw new SaeVerificationException(CHAIN, "the issuing certificate is unknown");
-    }
-
-    private static String spiffeId(X509Certificate leaf) throws SaeVerificationException {
-        byte[] ext = leaf.getExtensionValue(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName.getId());
-        if (ext == null) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate has no SPIFFE ID");
-        }
-        GeneralNames names =
-                GeneralNames.getInstance(ASN1OctetString.getInstance(ext).getOctets());
-        String uri = null;
-        for (GeneralName n : names.getNames()) {
-            if (n.getTagNo() == GeneralName.uniformResourceIdentifier) {
-                if (uri != null) {
-                    throw new SaeVerificationException(CERT_PROFILE, "the agent certificate has several URIs");
-                }
-                uri = n.getName().toString();
-            }
-        }
-        if (uri == null || !uri.startsWith("spiffe://")) {
-            throw new SaeVerificationException(CERT_PROFILE, "the agent certificate has no SPIFFE ID");
-        }
-        return uri;
     }
 
     /** Tells PKIX that Writ's critical extensions on the leaf are understood (they are checked by Writ). */
@@ -803,7 +760,6 @@ public final class SaeVerifier {
         private int maxSize = DEFAULT_MAX_SIZE;
         private Duration ocspMaxAge = DEFAULT_OCSP_MAX_AGE;
         private Collection<String> audiences;
-        private ScopeCheck scopeCheck = ScopeCheck.DEFAULT;
 
         private Builder() {}
 
@@ -880,12 +836,6 @@ public final class SaeVerifier {
                 throw new IllegalArgumentException("audiences must not be empty");
             }
             this.audiences = List.copyOf(audiences);
-            return this;
-        }
-
-        /** Package-private seam: the scope check (tests substitute one while the scope codec is absent). */
-        Builder scopeCheck(ScopeCheck scopeCheck) {
-            this.scopeCheck = Objects.requireNonNull(scopeCheck, "scopeCheck");
             return this;
         }
 

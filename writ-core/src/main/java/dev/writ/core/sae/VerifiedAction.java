@@ -2,6 +2,7 @@ package dev.writ.core.sae;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.ActionRequest;
+import dev.writ.core.cert.AgentIdentity;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Optional;
@@ -13,9 +14,8 @@ import java.util.Optional;
  */
 public final class VerifiedAction {
     private final String envelopeHash;
-    private final X509Certificate agentCertificate;
+    private final AgentIdentity agent;
     private final String agentDn;
-    private final String agentId;
     private final String kid;
     private final ActionRequest action;
     private final ObjectNode claims;
@@ -27,9 +27,8 @@ public final class VerifiedAction {
 
     VerifiedAction(
             String envelopeHash,
-            X509Certificate agentCertificate,
+            AgentIdentity agent,
             String agentDn,
-            String agentId,
             String kid,
             ActionRequest action,
             ObjectNode claims,
@@ -39,9 +38,8 @@ public final class VerifiedAction {
             Instant notBefore,
             Instant expiresAt) {
         this.envelopeHash = envelopeHash;
-        this.agentCertificate = agentCertificate;
+        this.agent = agent;
         this.agentDn = agentDn;
-        this.agentId = agentId;
         this.kid = kid;
         this.action = action;
         this.claims = claims;
@@ -57,9 +55,14 @@ public final class VerifiedAction {
         return envelopeHash;
     }
 
+    /** The agent: identity, scope and model from the certificate the envelope was signed under. */
+    public AgentIdentity agent() {
+        return agent;
+    }
+
     /** The agent certificate the envelope was signed under. */
     public X509Certificate agentCertificate() {
-        return agentCertificate;
+        return agent.certificate();
     }
 
     /** The agent certificate's subject DN as carried in {@code iss} (RFC 4514). */
@@ -69,7 +72,7 @@ public final class VerifiedAction {
 
     /** The agent's SPIFFE ID from its certificate's URI SAN. */
     public String agentId() {
-        return agentId;
+        return agent.spiffeId().toString();
     }
 
     /** The {@code kid}: base64url SHA-256 of the agent certificate's DER. */
@@ -125,6 +128,6 @@ public final class VerifiedAction {
 
     @Override
     public String toString() {
-        return "VerifiedAction[" + action.name() + " by " + agentId + ", jti=" + jti + "]";
+        return "VerifiedAction[" + action.name() + " by " + agentId() + ", jti=" + jti + "]";
     }
 }

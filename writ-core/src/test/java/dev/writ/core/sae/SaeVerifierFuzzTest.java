@@ -32,7 +32,6 @@ class SaeVerifierFuzzTest {
             .clock(InstantSource.fixed(T0.plusSeconds(5)))
             .revocationSource(new InMemoryRevocationSource())
             .withoutReplayCheck()
-            .scopeCheck(TestScopes.check())
             .build();
 
     static void check(String input) {

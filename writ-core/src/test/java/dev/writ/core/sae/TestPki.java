@@ -13,7 +13,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.CRLReason;
@@ -128,30 +127,12 @@ public final class TestPki {
         }
     }
 
-    /** Scope extension DER for a JSON scope, through {@link Scope} when it is implemented, else a test stand-in. */
+    /** Scope extension DER for a JSON scope. */
     public static byte[] scopeDer(String json) {
         try {
             return Scope.parseJson(json).toDer();
-        } catch (UnsupportedOperationException e) {
-            try {
-                return new DERUTF8String(json).getEncoded();
-            } catch (java.io.IOException io) {
-                throw new IllegalStateException(io);
-            }
         } catch (Exception e) {
             throw new IllegalArgumentException(e);
-        }
-    }
-
-    /** Whether the real scope codec is available. */
-    public static boolean scopeImplemented() {
-        try {
-            Scope.parseJson("{}");
-            return true;
-        } catch (UnsupportedOperationException e) {
-            return false;
-        } catch (Exception e) {
-            return true;
         }
     }
 
@@ -214,7 +195,7 @@ public final class TestPki {
             try {
                 KeyPair kp = keyPair(kind);
                 return sign(
-                        new X500Name("O=" + tenant + ",CN=" + name),
+                        dev.writ.core.cert.AgentExtensions.subject(name, tenant),
                         kp.getPublic(),
                         name(issuer),
                         issuer.privateKey(),
