@@ -154,6 +154,13 @@ public final class TestPki {
         KeyPurposeId eku = KeyPurposeId.getInstance(WritOids.KP_AGENT_ACTION);
         int keyUsage = KeyUsage.digitalSignature;
         Issued issuer = intermediate;
+        PublicKey publicKey;
+
+        /** Certify a key held elsewhere (for example in custody); the result has no private key. */
+        public AgentSpec publicKey(PublicKey key) {
+            this.publicKey = key;
+            return this;
+        }
 
         public AgentSpec kind(KeyKind k) {
             this.kind = k;
@@ -193,7 +200,7 @@ public final class TestPki {
 
         public Issued issue() {
             try {
-                KeyPair kp = keyPair(kind);
+                KeyPair kp = publicKey != null ? new KeyPair(publicKey, null) : keyPair(kind);
                 return sign(
                         dev.writ.core.cert.AgentExtensions.subject(name, tenant),
                         kp.getPublic(),
