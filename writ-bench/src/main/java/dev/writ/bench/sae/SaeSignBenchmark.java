@@ -40,4 +40,12 @@ public class SaeSignBenchmark {
     public SignedEnvelope sign() throws Exception {
         return signer.sign(fixture.agent, request);
     }
+
+    /** Baseline: the custody signature alone over an envelope-sized input, to show the assembly overhead. */
+    @Benchmark
+    public byte[] custodySignatureOnly() throws Exception {
+        return fixture.custody.sign(fixture.agent.key(), INPUT);
+    }
+
+    static final byte[] INPUT = new byte[3200];
 }

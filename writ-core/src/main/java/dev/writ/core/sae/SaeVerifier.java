@@ -355,7 +355,7 @@ public final class SaeVerifier {
         }
 
         return new VerifiedAction(
-                Envelopes.hash(compact),
+                compact,
                 chain.identity,
                 iss,
                 kid,

@@ -13,7 +13,8 @@ import java.util.Optional;
  * Immutable; the claims are copied out.
  */
 public final class VerifiedAction {
-    private final String envelopeHash;
+    private final String compact;
+    private volatile String envelopeHash;
     private final AgentIdentity agent;
     private final String agentDn;
     private final String kid;
@@ -26,7 +27,7 @@ public final class VerifiedAction {
     private final Instant expiresAt;
 
     VerifiedAction(
-            String envelopeHash,
+            String compact,
             AgentIdentity agent,
             String agentDn,
             String kid,
@@ -37,7 +38,7 @@ public final class VerifiedAction {
             Instant issuedAt,
             Instant notBefore,
             Instant expiresAt) {
-        this.envelopeHash = envelopeHash;
+        this.compact = compact;
         this.agent = agent;
         this.agentDn = agentDn;
         this.kid = kid;
@@ -52,7 +53,17 @@ public final class VerifiedAction {
 
     /** {@code sha256:} + hex of the compact envelope (see {@link Envelopes#hash}). */
     public String envelopeHash() {
-        return envelopeHash;
+        String h = envelopeHash;
+        if (h == null) {
+            h = Envelopes.hash(compact); // computed on demand: most PEPs never need it
+            envelopeHash = h;
+        }
+        return h;
+    }
+
+    /** The verified envelope itself, in compact form. */
+    public String compact() {
+        return compact;
     }
 
     /** The agent: identity, scope and model from the certificate the envelope was signed under. */

@@ -50,13 +50,22 @@ final class Jws {
     /** Signs {@code header.payload} inside custody and returns the compact serialisation. */
     static String sign(KeyCustody custody, KeyHandle key, ObjectNode header, ObjectNode claims)
             throws CustodyException {
-        String input;
+        return sign(custody, key, encode(header), claims);
+    }
+
+    /** The base64url encoding of a JSON object's bytes. */
+    static String encode(ObjectNode node) {
         try {
-            input = B64URL.encodeToString(JSON.writeValueAsBytes(header)) + "."
-                    + B64URL.encodeToString(JSON.writeValueAsBytes(claims));
+            return B64URL.encodeToString(JSON.writeValueAsBytes(node));
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("claims cannot be serialised", e);
+            throw new IllegalArgumentException("JSON cannot be serialised", e);
         }
+    }
+
+    /** Signs with an already encoded header (the signer caches it per agent and staple). */
+    static String sign(KeyCustody custody, KeyHandle key, String encodedHeader, ObjectNode claims)
+            throws CustodyException {
+        String input = encodedHeader + "." + encode(claims);
         byte[] sig = custody.sign(key, input.getBytes(StandardCharsets.US_ASCII));
         if (sig.length != 64) {
             throw new CustodyException("custody returned a signature of unexpected length");

@@ -28,6 +28,10 @@ public final class SaeSigner {
     private final InstantSource clock;
     private final SecureRandom random;
     private final ConcurrentHashMap<String, Boolean> matched = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<HeaderKey, String> headers = new ConcurrentHashMap<>();
+
+    /** The header depends only on the key, the certificates and the staple: encode it once per combination. */
+    private record HeaderKey(String keyId, java.math.BigInteger serial, java.nio.ByteBuffer ocsp) {}
 
     public SaeSigner(KeyCustody custody, InstantSource clock, SecureRandom random) {
         this.custody = Objects.requireNonNull(custody, "custody");
@@ -44,8 +48,19 @@ public final class SaeSigner {
     public SignedEnvelope sign(SigningAgent agent, EnvelopeRequest request) throws CustodyException {
         checkKeyMatches(agent);
         ActionRequest action = request.action();
-        ObjectNode header = Jws.header(agent.key(), Envelopes.TYP, List.of(agent.certificate(), agent.issuer()));
-        header.put("ocsp", Base64.getEncoder().encodeToString(request.ocspResponse()));
+        byte[] ocsp = request.ocspResponse();
+        HeaderKey hk =
+                new HeaderKey(agent.key().id(), agent.certificate().getSerialNumber(), java.nio.ByteBuffer.wrap(ocsp));
+        String header = headers.get(hk);
+        if (header == null) {
+            ObjectNode h = Jws.header(agent.key(), Envelopes.TYP, List.of(agent.certificate(), agent.issuer()));
+            h.put("ocsp", Base64.getEncoder().encodeToString(ocsp));
+            header = Jws.encode(h);
+            if (headers.size() >= 10_000) {
+                headers.clear(); // staples rotate; keep the cache bounded
+            }
+            headers.put(hk, header);
+        }
 
         long iat = clock.instant().getEpochSecond();
         long exp = iat + request.lifetime().toSeconds();
