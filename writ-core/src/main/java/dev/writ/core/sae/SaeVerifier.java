@@ -83,7 +83,7 @@ import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
  *         .revocationSource(localRevocations)
  *         .nonceStore(nonceStore)
  *         .build();
- * VerifiedAction ok = verifier.verify(envelope, HttpBinding.of(request));
+ * VerifiedAction ok = verifier.verify(envelope, new HttpBinding(method, url, HttpBinding.digestBody(body)));
  * }</pre>
  */
 public final class SaeVerifier {
@@ -107,7 +107,6 @@ public final class SaeVerifier {
                     .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
             .build();
 
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();

@@ -334,6 +334,43 @@ class SaeVerifierTest {
     }
 
     @Test
+    void aFailingRevocationSourceDenies() {
+        SaeVerifier v = SaeVerifier.builder()
+                .trustAnchors(List.of(PKI.root.certificate()))
+                .clock(clock)
+                .revocationSource((issuer, serial) -> {
+                    throw new IllegalStateException("revocation feed lost");
+                })
+                .nonceStore(nonces)
+                .build();
+        assertReason(v, env(ED).sign(ED.privateKey()), REQUEST, "sae.revocation_unavailable");
+    }
+
+    @Test
+    void aRuntimeExceptionInsideVerificationIsARejection() {
+        SaeVerifier v = SaeVerifier.builder()
+                .trustAnchors(List.of(PKI.root.certificate()))
+                .clock(() -> {
+                    throw new IllegalStateException("clock provider failed");
+                })
+                .revocationSource(revocations)
+                .nonceStore(nonces)
+                .build();
+        assertReason(v, env(ED).sign(ED.privateKey()), REQUEST, "sae.invalid");
+    }
+
+    @Test
+    void revocationSnapshotsReplaceTheSet() {
+        String s = env(ED).sign(ED.privateKey());
+        revocations.replaceAll(List.of(new InMemoryRevocationSource.Entry(
+                ED.certificate().getIssuerX500Principal(), ED.certificate().getSerialNumber())));
+        assertReason(s, "sae.revoked");
+        revocations.replaceAll(List.of());
+        assertThat(revocations.size()).isZero();
+        assertThat(catchReason(verifier(), s)).isNull();
+    }
+
+    @Test
     void badStaplesAreRejected() {
         assertReason(
                 TestEnvelope.standard(PKI, ED, T0, PKI.ocspUnknown(ED, T0)).sign(ED.privateKey()), "sae.ocsp_invalid");
