@@ -57,7 +57,14 @@ final class ScopeJson {
         } catch (JsonProcessingException e) {
             throw new ScopeException("scope.malformed", "the scope is not well-formed JSON");
         }
-        if (root == null || !root.isObject()) {
+        return parse(root);
+    }
+
+    static Scope parse(JsonNode root) throws ScopeException {
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ScopeException("scope.empty", "the scope is empty");
+        }
+        if (!root.isObject()) {
             throw new ScopeException("scope.malformed", "the scope must be a JSON object");
         }
         if (root.isEmpty()) {
