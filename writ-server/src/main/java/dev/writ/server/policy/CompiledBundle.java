@@ -218,7 +218,12 @@ public final class CompiledBundle {
             return 0;
         }
         Matcher m = UNEXPECTED_TOKEN.matcher(fullMessage);
-        return m.find() ? Math.max(0, lo - m.group(1).length()) : lo - 1;
+        if (!m.find() || m.group(1).isEmpty()) {
+            return lo - 1;
+        }
+        // The parser may notice the bad token only once it sees the next one, so look back for the token itself.
+        int idx = text.lastIndexOf(m.group(1), lo - m.group(1).length());
+        return idx >= 0 ? idx : lo - 1;
     }
 
     private static String parseMessage(String text) {
