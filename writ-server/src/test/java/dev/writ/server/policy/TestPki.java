@@ -58,7 +58,7 @@ final class TestPki {
     X509Certificate issue(PublicKey key, int keyUsage, Instant from, Instant to) {
         try {
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
-                    new X500Name(ca.getSubjectX500Principal().getName()),
+                    X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()),
                     BigInteger.valueOf(serial++),
                     Date.from(from),
                     Date.from(to),
