@@ -35,7 +35,7 @@ import java.util.function.LongSupplier;
  */
 public final class PolicyDecisionPoint {
     /** The default evaluation time limit. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(50);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(100);
 
     private final BundleVerifier verifier;
     private final EventSink events;

@@ -107,7 +107,7 @@ class BundleSignatureTest {
     @Test
     void theCaKeyItselfOrAWrongKeyUsageIsRefused() throws Exception {
         BundleFiles files = Bundles.procurementFiles();
-        TestCustody custody = new TestCustody();
+        var custody = TestPki.custody();
         var h = custody.generate(custody.defaultSpec(), "x");
         var noSigning = pki.issue(
                 custody.publicKey(h),

@@ -33,7 +33,8 @@ class PolicyDecisionPointTest {
     }
 
     private PolicyDecisionPoint loaded(BundleFiles files) throws Exception {
-        PolicyDecisionPoint pdp = PolicyDecisionPoint.create(verifier, events);
+        // A generous limit: these tests are about outcomes, and the build machine is shared (timeouts: below).
+        PolicyDecisionPoint pdp = PolicyDecisionPoint.create(verifier, events, System::nanoTime, Duration.ofSeconds(30));
         pdp.load(files, BundleSigner.sign(CompiledBundle.compile(files), identity, TestPki.NOW));
         return pdp;
     }

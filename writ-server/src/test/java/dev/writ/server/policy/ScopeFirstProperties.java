@@ -29,7 +29,11 @@ class ScopeFirstProperties {
         BundleFiles files = BundleFiles.of(Bundles.procurementWith(
                 "guardrails.cedar", "@id(\"everything\")\npermit (principal, action, resource);"));
         permitEverything = PolicyDecisionPoint.create(
-                new BundleVerifier(pki.ca, InstantSource.fixed(TestPki.NOW)), new RecordingEvents());
+                new BundleVerifier(pki.ca, InstantSource.fixed(TestPki.NOW)),
+                new RecordingEvents(),
+                System::nanoTime,
+                // Generous: these properties are about scope, not speed, and the build machine is shared.
+                java.time.Duration.ofSeconds(30));
         permitEverything.load(files, BundleSigner.sign(CompiledBundle.compile(files), pki.identity(), TestPki.NOW));
         hash = files.hash();
     }

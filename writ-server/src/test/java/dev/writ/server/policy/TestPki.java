@@ -1,10 +1,15 @@
 package dev.writ.server.policy;
 
+import dev.writ.server.custody.MasterKey;
+import dev.writ.server.custody.SoftwareCustody;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,10 +77,22 @@ final class TestPki {
         }
     }
 
-    /** A signing identity in a fresh test custody, certified by this CA. */
+    /** A fresh software custody in a temporary directory. */
+    static SoftwareCustody custody() {
+        try {
+            SecureRandom random = new SecureRandom();
+            Path dir = Files.createTempDirectory("writ-policy-custody");
+            dir.toFile().deleteOnExit();
+            return SoftwareCustody.create(dir.resolve("custody"), MasterKey.generate(random), random);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A signing identity in a fresh software custody, certified by this CA. */
     PolicySigningIdentity identity() {
         try {
-            TestCustody custody = new TestCustody();
+            SoftwareCustody custody = custody();
             var handle = custody.generate(custody.defaultSpec(), "policy signing");
             return PolicySigningIdentity.of(custody, handle, List.of(issue(custody.publicKey(handle)), ca));
         } catch (Exception e) {
