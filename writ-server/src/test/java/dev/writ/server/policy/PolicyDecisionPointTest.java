@@ -34,7 +34,8 @@ class PolicyDecisionPointTest {
 
     private PolicyDecisionPoint loaded(BundleFiles files) throws Exception {
         // A generous limit: these tests are about outcomes, and the build machine is shared (timeouts: below).
-        PolicyDecisionPoint pdp = PolicyDecisionPoint.create(verifier, events, System::nanoTime, Duration.ofSeconds(30));
+        PolicyDecisionPoint pdp =
+                PolicyDecisionPoint.create(verifier, events, System::nanoTime, Duration.ofSeconds(30));
         pdp.load(files, BundleSigner.sign(CompiledBundle.compile(files), identity, TestPki.NOW));
         return pdp;
     }
