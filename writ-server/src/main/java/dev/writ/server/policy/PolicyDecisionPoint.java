@@ -96,6 +96,7 @@ public final class PolicyDecisionPoint {
                     "the bundle content (" + files.hash() + ") is not what was signed (" + s.hash() + ")");
         }
         VerifiedBundle v = verifier.verify(files, statement);
+        warmUp(v.bundle());
         active = v.bundle();
         return v;
     }
@@ -169,6 +170,23 @@ public final class PolicyDecisionPoint {
             return new Decision.Deny(hash, List.of("policy.timeout"));
         }
         return d;
+    }
+
+    /**
+     * The engine's first evaluation against a newly cached policy set is much slower than the rest (it can exceed the
+     * timeout), so one throw-away evaluation runs before the bundle takes traffic.
+     */
+    private static void warmUp(CompiledBundle b) {
+        AgentPrincipal agent = new AgentPrincipal("writ-warm-up", "writ", "warm-up", null, 0, null);
+        ActionRequest action = new ActionRequest(
+                "writ.warm_up",
+                "writ",
+                JsonNodeFactory.instance.objectNode(),
+                dev.writ.core.action.Classification.PUBLIC,
+                null);
+        for (int i = 0; i < 3; i++) {
+            b.evaluate(agent, action, RequestSignals.NONE, Instant.EPOCH);
+        }
     }
 
     private String hashOrNone() {
