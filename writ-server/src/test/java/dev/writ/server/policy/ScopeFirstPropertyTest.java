@@ -18,7 +18,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /** A scope denial can never be overridden by a Cedar permit, whatever the policy and the request. */
-class ScopeFirstProperties {
+class ScopeFirstPropertyTest {
     private static PolicyDecisionPoint permitEverything;
     private static String hash;
 

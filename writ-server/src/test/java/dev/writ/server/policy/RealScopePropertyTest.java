@@ -23,7 +23,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * With real certificate scopes and the most permissive bundle: the decision is exactly the scope's verdict, so no
  * permit ever widens a certificate.
  */
-class RealScopeProperties {
+class RealScopePropertyTest {
     private static PolicyDecisionPoint permitEverything;
     private static String hash;
 
