@@ -85,6 +85,7 @@ public final class CompiledBundle {
         try {
             schema = Schema.parse(Schema.JsonOrCedar.Cedar, files.text("schema.cedarschema"));
             schema.cache();
+            requireWritTypes(schema);
         } catch (AuthException | com.cedarpolicy.model.exception.CacheException | RuntimeException e) {
             throw new PolicyException(
                     "policy.syntax", "schema.cedarschema: the schema does not parse: " + cedarMessage(e));
@@ -159,6 +160,26 @@ public final class CompiledBundle {
             throw new PolicyException("policy.invalid_bundle", "the engine could not load the policy set", e);
         }
         return new CompiledBundle(files, manifest, set, relaxedSet, Set.copyOf(approval), all.size());
+    }
+
+    /**
+     * The PDP builds principals and resources of these types; a schema without them could validate policies that can
+     * never match what the PDP sends.
+     */
+    private static void requireWritTypes(Schema schema) throws PolicyException {
+        com.fasterxml.jackson.databind.JsonNode json;
+        try {
+            json = schema.toJsonFormat();
+        } catch (Exception e) {
+            throw new PolicyException("policy.schema", "schema.cedarschema: cannot read the schema", e);
+        }
+        com.fasterxml.jackson.databind.JsonNode types = json.path("Writ").path("entityTypes");
+        for (String t : new String[] {"Agent", "Target"}) {
+            if (!types.has(t)) {
+                throw new PolicyException(
+                        "policy.schema", "schema.cedarschema: the schema must declare entity type Writ::" + t);
+            }
+        }
     }
 
     private static void validate(Schema schema, PolicySet set, Map<String, Located> byId) throws PolicyException {

@@ -102,6 +102,16 @@ public final class PolicyDecisionPoint {
     }
 
     /**
+     * Verifies and loads a stored version (see {@link #load(BundleFiles, String)}).
+     *
+     * @throws PolicyException as {@link #load(BundleFiles, String)}, or {@code policy.invalid_bundle} when the stored
+     *     content is not a canonical bundle encoding
+     */
+    public VerifiedBundle load(PolicyStore.StoredBundle stored) throws PolicyException {
+        return load(BundleFiles.decode(stored.content()), stored.statement());
+    }
+
+    /**
      * Compares the loaded bundle with the latest signed version the control plane announced; records
      * {@code policy.drift} when they differ (or nothing is loaded).
      *

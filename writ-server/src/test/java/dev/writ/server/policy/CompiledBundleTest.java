@@ -77,6 +77,15 @@ class CompiledBundleTest {
     }
 
     @Test
+    void aSchemaWithoutWritsEntityTypesIsRefused() {
+        PolicyException e = compileError(
+                "schema.cedarschema",
+                "namespace Writ { entity Agent; action \"budget.lookup\" appliesTo { principal: [Agent], resource: [Agent] }; }");
+        assertThat(e.code()).isEqualTo("policy.schema");
+        assertThat(e.getMessage()).contains("Writ::Target");
+    }
+
+    @Test
     void duplicateIdsTemplatesAndStrayApprovalAnnotationsAreRefused() {
         assertThat(compileError(
                                 "extra.cedar",

@@ -81,6 +81,18 @@ class PolicyServiceTest {
     }
 
     @Test
+    void aDecisionPointLoadsTheActiveVersionFromTheStore() throws Exception {
+        var v1 = service.push(Bundles.procurementFiles());
+        service.activate(1);
+        PolicyDecisionPoint pdp =
+                PolicyDecisionPoint.create(new BundleVerifier(pki.ca, InstantSource.fixed(TestPki.NOW)), events);
+        pdp.load(service.show(service.active().orElseThrow().version()));
+        assertThat(pdp.activeHash()).contains(v1.hash());
+        pdp.reconcile(v1.hash());
+        assertThat(events.types()).doesNotContain("policy.drift");
+    }
+
+    @Test
     void badBundlesAreRefusedAndTheActivePolicyStays() throws Exception {
         service.push(Bundles.procurementFiles());
         service.activate(1);
