@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One full policy decision (certificate scope check, then Cedar on the natively cached policy set) against generated
- * bundles of 10, 100 and 1,000 policies. Budget (DESIGN §10): p99 ≤ 0.3 ms at 100 policies.
+ * bundles of 10, 100 and 1,000 policies, dense or spread over 20 actions. Budget (DESIGN §10): p99 ≤ 0.3 ms at 100 policies.
  *
  * <p>Run: {@code java -cp writ-bench/target/classes:$(cat writ-bench/target/runtime-classpath.txt)
  * org.openjdk.jmh.Main DecisionBenchmark -bm sample -tu us -f 1 -wi 2 -w 2s -i 3 -r 3s}
@@ -42,6 +42,10 @@ public class DecisionBenchmark {
     @Param({"10", "100", "1000"})
     public int policies;
 
+    /** {@code dense}: most policies apply to the request; {@code spread}: policies spread over 20 actions. */
+    @Param({"dense", "spread"})
+    public String mix;
+
     private PolicyDecisionPoint pdp;
     private dev.writ.core.scope.Scope scope;
     private AgentPrincipal agent;
@@ -51,7 +55,7 @@ public class DecisionBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         GeneratedBundles.Trust trust = GeneratedBundles.trust();
-        BundleFiles files = GeneratedBundles.bundle(policies);
+        BundleFiles files = GeneratedBundles.bundle(policies, mix.equals("spread"));
         EventSink none = (type, body) -> {};
         pdp = PolicyDecisionPoint.create(trust.verifier(), none);
         pdp.load(files, trust.sign(files));

@@ -57,8 +57,38 @@ final class GeneratedBundles {
      * budget permits, risk forbids and approval-gated amount forbids.
      */
     static BundleFiles bundle(int n) throws Exception {
+        return bundle(n, false);
+    }
+
+    /** The number of actions policies are spread over in a {@code spread} bundle. */
+    static final int SPREAD_ACTIONS = 20;
+
+    /**
+     * As {@link #bundle(int)}; when {@code spread}, every policy is scoped to one of {@value #SPREAD_ACTIONS} actions
+     * (round robin), as in a bundle that governs many tools, so a request meets about one policy in twenty. Otherwise
+     * ("dense") three quarters of the policies apply to a purchase-order request.
+     */
+    static BundleFiles bundle(int n, boolean spread) throws Exception {
         StringBuilder p = new StringBuilder();
         for (int i = 0; i < n; i++) {
+            if (spread) {
+                String action = spreadAction(i % SPREAD_ACTIONS);
+                String head = (i % 2 == 0 ? "permit" : "forbid") + " (principal, action == Writ::Action::\"" + action
+                        + "\", resource)";
+                p.append("@id(\"s-").append(i).append("\")\n").append(head);
+                if (i % 2 == 0) {
+                    p.append(" when { context has amount && context.amount <= ")
+                            .append(100_000L * (i + 1))
+                            .append(" && context has counterparty && context.counterparty == \"vendor-")
+                            .append(i % 40)
+                            .append("\" };\n");
+                } else {
+                    p.append(" when { context.riskScore > ")
+                            .append(50 + i % 50)
+                            .append(" && context.attestation != \"verified\" };\n");
+                }
+                continue;
+            }
             switch (i % 4) {
                 case 0 ->
                     p.append("@id(\"po-")
@@ -102,9 +132,20 @@ final class GeneratedBundles {
                 "manifest.json",
                 ("{\"name\":\"generated-" + n + "\",\"version\":\"1\",\"description\":\"benchmark\"}")
                         .getBytes(StandardCharsets.UTF_8));
-        files.put("schema.cedarschema", SCHEMA.getBytes(StandardCharsets.UTF_8));
+        StringBuilder actions = new StringBuilder();
+        for (int k = 1; k < SPREAD_ACTIONS; k++) {
+            actions.append(", \"").append(spreadAction(k)).append('"');
+        }
+        files.put(
+                "schema.cedarschema",
+                SCHEMA.replace("\"approval.route\"", "\"approval.route\"" + actions)
+                        .getBytes(StandardCharsets.UTF_8));
         files.put("policies.cedar", p.toString().getBytes(StandardCharsets.UTF_8));
         return BundleFiles.of(files);
+    }
+
+    static String spreadAction(int k) {
+        return k == 0 ? "erp.purchase_order.create" : "tool.op_" + k;
     }
 
     /** A policy CA, a signing identity in software custody, and a verifier trusting the CA. */

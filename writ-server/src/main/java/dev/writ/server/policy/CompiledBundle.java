@@ -47,27 +47,54 @@ public final class CompiledBundle {
     static final EntityTypeName ACTION = EntityTypeName.parse("Writ::Action").orElseThrow();
     static final EntityTypeName TARGET = EntityTypeName.parse("Writ::Target").orElseThrow();
     private static final BasicAuthorizationEngine ENGINE = new BasicAuthorizationEngine();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Pattern UNEXPECTED_TOKEN = Pattern.compile("unexpected token `([^`]*)`");
     private static final String[] WEEKDAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
     private final BundleFiles files;
     private final BundleManifest manifest;
-    private final PolicySet policies;
-    private final PolicySet withoutApprovalForbids;
+    private final Sets all;
+    private final Sets anyAction;
+    private final Map<String, Sets> byAction;
     private final Set<String> approvalForbids;
     private final int policyCount;
+
+    /** A policy set and the same set without the approval-gated forbids, both cached natively. */
+    record Sets(PolicySet policies, PolicySet withoutApprovalForbids) {
+        static Sets of(List<Policy> policies, Set<String> approvalForbids) throws PolicyException {
+            Set<Policy> full = new HashSet<>(policies);
+            Set<Policy> relaxed = new HashSet<>();
+            for (Policy p : policies) {
+                if (!approvalForbids.contains(p.getID())) {
+                    relaxed.add(p);
+                }
+            }
+            PolicySet a = new PolicySet(full);
+            PolicySet b = new PolicySet(relaxed);
+            try {
+                a.cache();
+                b.cache();
+            } catch (RuntimeException | com.cedarpolicy.model.exception.CacheException e) {
+                throw new PolicyException("policy.invalid_bundle", "the engine could not load the policy set", e);
+            }
+            return new Sets(a, b);
+        }
+    }
 
     private CompiledBundle(
             BundleFiles files,
             BundleManifest manifest,
-            PolicySet policies,
-            PolicySet withoutApprovalForbids,
+            Sets all,
+            Sets anyAction,
+            Map<String, Sets> byAction,
             Set<String> approvalForbids,
             int policyCount) {
         this.files = files;
         this.manifest = manifest;
-        this.policies = policies;
-        this.withoutApprovalForbids = withoutApprovalForbids;
+        this.all = all;
+        this.anyAction = anyAction;
+        this.byAction = byAction;
         this.approvalForbids = approvalForbids;
         this.policyCount = policyCount;
     }
@@ -92,7 +119,8 @@ public final class CompiledBundle {
         }
         Map<String, Located> byId = new LinkedHashMap<>();
         Set<Policy> all = new HashSet<>();
-        Set<Policy> relaxed = new HashSet<>();
+        List<Policy> universal = new ArrayList<>();
+        Map<String, List<Policy>> scoped = new HashMap<>();
         Set<String> approval = new TreeSet<>();
         for (String path : files.paths()) {
             if (!path.endsWith(".cedar")) {
@@ -122,9 +150,11 @@ public final class CompiledBundle {
                 }
                 Map<String, String> ann;
                 Effect effect;
+                String onlyAction;
                 try {
                     ann = p.getAnnotations();
                     effect = p.effect();
+                    onlyAction = onlyAction(p);
                 } catch (AuthException | RuntimeException e) {
                     throw new PolicyException("policy.syntax", path + ": " + cedarMessage(e));
                 }
@@ -143,23 +173,55 @@ public final class CompiledBundle {
                 byId.put(id, new Located(path, text, Math.max(offset, 0)));
                 Policy renamed = new Policy(src, id);
                 all.add(renamed);
+                if (onlyAction == null) {
+                    universal.add(renamed);
+                } else {
+                    scoped.computeIfAbsent(onlyAction, k -> new ArrayList<>()).add(renamed);
+                }
                 if (approvalKind != null) {
                     approval.add(id);
-                } else {
-                    relaxed.add(renamed);
                 }
             }
         }
-        PolicySet set = new PolicySet(all);
-        validate(schema, set, byId);
-        PolicySet relaxedSet = new PolicySet(relaxed);
-        try {
-            set.cache();
-            relaxedSet.cache();
-        } catch (RuntimeException | com.cedarpolicy.model.exception.CacheException e) {
-            throw new PolicyException("policy.invalid_bundle", "the engine could not load the policy set", e);
+        validate(schema, new PolicySet(all), byId);
+        Set<String> approvalIds = Set.copyOf(approval);
+        Map<String, Sets> byAction = new HashMap<>();
+        for (Map.Entry<String, List<Policy>> e : scoped.entrySet()) {
+            List<Policy> forAction = new ArrayList<>(universal);
+            forAction.addAll(e.getValue());
+            byAction.put(e.getKey(), Sets.of(forAction, approvalIds));
         }
-        return new CompiledBundle(files, manifest, set, relaxedSet, Set.copyOf(approval), all.size());
+        return new CompiledBundle(
+                files,
+                manifest,
+                Sets.of(new ArrayList<>(all), approvalIds),
+                Sets.of(universal, approvalIds),
+                Map.copyOf(byAction),
+                approvalIds,
+                all.size());
+    }
+
+    /**
+     * The one action a policy's scope is limited to ({@code action == Writ::Action::"x"}), or {@code null} when it
+     * may apply to several. A policy limited to another action can never be satisfied by a request, so leaving it
+     * out of that request's policy set changes no decision; it only spares the engine the work (its cost grows with
+     * the size of the set, whatever applies). Read from the engine's own JSON form of the policy.
+     */
+    private static String onlyAction(Policy p) throws AuthException {
+        com.fasterxml.jackson.databind.JsonNode est;
+        try {
+            est = JSON.readTree(p.toJson());
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        com.fasterxml.jackson.databind.JsonNode a = est.path("action");
+        com.fasterxml.jackson.databind.JsonNode entity = a.path("entity");
+        if ("==".equals(a.path("op").asText())
+                && "Writ::Action".equals(entity.path("type").asText())
+                && entity.path("id").isTextual()) {
+            return entity.path("id").textValue();
+        }
+        return null;
     }
 
     /**
@@ -311,6 +373,16 @@ public final class CompiledBundle {
      * policy that errored during evaluation, and any malformed request parameter is a {@link Decision.Deny}.
      */
     Decision evaluate(AgentPrincipal agent, ActionRequest action, RequestSignals signals, Instant at) {
+        return evaluate(agent, action, signals, at, byAction.getOrDefault(action.name(), anyAction));
+    }
+
+    /** As {@link #evaluate}, on the whole policy set (for tests: the per-action sets must decide the same). */
+    Decision evaluateOnAllPolicies(AgentPrincipal agent, ActionRequest action, RequestSignals signals, Instant at) {
+        return evaluate(agent, action, signals, at, all);
+    }
+
+    private Decision evaluate(
+            AgentPrincipal agent, ActionRequest action, RequestSignals signals, Instant at, Sets sets) {
         String hash = hash();
         Map<String, Value> context;
         try {
@@ -326,7 +398,7 @@ public final class CompiledBundle {
         AuthorizationRequest request = new AuthorizationRequest(principal, act, resource, context);
         AuthorizationSuccessResponse r;
         try {
-            r = run(request, policies, entities);
+            r = run(request, sets.policies(), entities);
         } catch (AuthException | RuntimeException e) {
             return new Decision.Deny(hash, List.of("policy.evaluation_error"));
         }
@@ -345,7 +417,7 @@ public final class CompiledBundle {
             // Only approval-gated forbids apply: it is a pending approval exactly when a permit would otherwise allow.
             AuthorizationSuccessResponse relaxed;
             try {
-                relaxed = run(request, withoutApprovalForbids, entities);
+                relaxed = run(request, sets.withoutApprovalForbids(), entities);
             } catch (AuthException | RuntimeException e) {
                 return new Decision.Deny(hash, List.of("policy.evaluation_error"));
             }
