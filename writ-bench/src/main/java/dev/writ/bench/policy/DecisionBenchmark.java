@@ -27,10 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One full policy decision (certificate scope check, then Cedar on the natively cached policy set) against generated
- * bundles of 10, 100 and 1,000 policies, dense or spread over 20 actions. Budget (DESIGN §10): p99 ≤ 0.3 ms at 100 policies.
+ * bundles of 10, 100 and 1,000 policies, dense (most policies apply to the request) or spread over 20 actions. Budget (DESIGN §10): p99 ≤ 0.3 ms at 100 policies.
  *
  * <p>Run: {@code java -cp writ-bench/target/classes:$(cat writ-bench/target/runtime-classpath.txt)
- * org.openjdk.jmh.Main DecisionBenchmark -bm sample -tu us -f 1 -wi 2 -w 2s -i 3 -r 3s}
+ * org.openjdk.jmh.Main DecisionBenchmark -bm sample -tu us -f 1 -wi 1 -w 3s -i 2 -r 4s}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
