@@ -69,7 +69,12 @@ public final class CertificateProfiles {
 
     /** Self-signed root CA certificate. */
     public static X509CertificateHolder root(
-            X500Name subject, BigInteger serial, Instant notBefore, Instant notAfter, PublicKey key, ContentSigner signer)
+            X500Name subject,
+            BigInteger serial,
+            Instant notBefore,
+            Instant notAfter,
+            PublicKey key,
+            ContentSigner signer)
             throws CertIOException {
         X509v3CertificateBuilder b = builder(subject, serial, notBefore, notAfter, subject, key);
         keyIds(b, key, SubjectPublicKeyInfo.getInstance(key.getEncoded()));
@@ -89,8 +94,7 @@ public final class CertificateProfiles {
             PkiUrls urls,
             ContentSigner signer)
             throws CertIOException {
-        X509v3CertificateBuilder b =
-                builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
+        X509v3CertificateBuilder b = builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
         keyIds(b, key, issuer.getSubjectPublicKeyInfo());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -108,8 +112,7 @@ public final class CertificateProfiles {
             PublicKey key,
             ContentSigner signer)
             throws CertIOException {
-        X509v3CertificateBuilder b =
-                builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
+        X509v3CertificateBuilder b = builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
         keyIds(b, key, issuer.getSubjectPublicKeyInfo());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -131,8 +134,7 @@ public final class CertificateProfiles {
             PkiUrls urls,
             ContentSigner signer)
             throws CertIOException {
-        X509v3CertificateBuilder b =
-                builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
+        X509v3CertificateBuilder b = builder(issuer.getSubject(), serial, notBefore, notAfter, subject, key);
         keyIds(b, key, issuer.getSubjectPublicKeyInfo());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -142,27 +144,21 @@ public final class CertificateProfiles {
 
     /** AIA (OCSP + caIssuers) and CRL distribution point for a certificate issued by {@code issuer}. */
     static void revocationPointers(X509v3CertificateBuilder b, PkiUrls urls, CaName issuer) throws CertIOException {
-        b.addExtension(
-                Extension.authorityInfoAccess,
-                false,
-                new AuthorityInformationAccess(new AccessDescription[] {
-                    new AccessDescription(
-                            AccessDescription.id_ad_ocsp,
-                            new GeneralName(GeneralName.uniformResourceIdentifier, urls.ocsp(issuer))),
-                    new AccessDescription(
-                            AccessDescription.id_ad_caIssuers,
-                            new GeneralName(GeneralName.uniformResourceIdentifier, urls.caCertificate(issuer)))
-                }));
-        b.addExtension(
-                Extension.cRLDistributionPoints,
-                false,
-                new CRLDistPoint(new DistributionPoint[] {
-                    new DistributionPoint(
-                            new DistributionPointName(new GeneralNames(
-                                    new GeneralName(GeneralName.uniformResourceIdentifier, urls.crl(issuer)))),
-                            null,
-                            null)
-                }));
+        b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(new AccessDescription[] {
+            new AccessDescription(
+                    AccessDescription.id_ad_ocsp,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, urls.ocsp(issuer))),
+            new AccessDescription(
+                    AccessDescription.id_ad_caIssuers,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, urls.caCertificate(issuer)))
+        }));
+        b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
+            new DistributionPoint(
+                    new DistributionPointName(
+                            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, urls.crl(issuer)))),
+                    null,
+                    null)
+        }));
     }
 
     /** Encoded DER of a holder. */

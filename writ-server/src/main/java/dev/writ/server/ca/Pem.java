@@ -50,6 +50,19 @@ public final class Pem {
         return out;
     }
 
+    /** The content of the first PEM block of {@code type}. */
+    public static byte[] decodeBlock(String pem, String type) throws IOException {
+        try (PemReader reader = new PemReader(new StringReader(pem))) {
+            PemObject o;
+            while ((o = reader.readPemObject()) != null) {
+                if (type.equals(o.getType())) {
+                    return o.getContent();
+                }
+            }
+        }
+        throw new IOException("no " + type + " block");
+    }
+
     /** Parses DER into a JCA certificate. */
     public static X509Certificate x509(byte[] der) throws CertificateException {
         return (X509Certificate)

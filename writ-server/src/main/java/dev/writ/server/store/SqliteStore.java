@@ -268,7 +268,8 @@ public final class SqliteStore implements Store {
 
         @Override
         public void insert(AgentRecord a) throws StoreException {
-            try (PreparedStatement ps = prepare("INSERT INTO agents (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
+            try (PreparedStatement ps =
+                    prepare("INSERT INTO agents (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
                 ps.setString(1, a.id());
                 ps.setString(2, a.tenant());
                 ps.setString(3, a.name());
@@ -516,8 +517,8 @@ public final class SqliteStore implements Store {
 
         @Override
         public int disableAll(String agentId, Instant at) throws StoreException {
-            try (PreparedStatement ps = prepare(
-                    "UPDATE credentials SET disabled_at = ? WHERE agent_id = ? AND disabled_at IS NULL")) {
+            try (PreparedStatement ps =
+                    prepare("UPDATE credentials SET disabled_at = ? WHERE agent_id = ? AND disabled_at IS NULL")) {
                 ps.setLong(1, at.toEpochMilli());
                 ps.setString(2, agentId);
                 return ps.executeUpdate();
@@ -554,8 +555,8 @@ public final class SqliteStore implements Store {
 
         @Override
         public void insert(String id, String hash, String role, String label, Instant at) throws StoreException {
-            try (PreparedStatement ps = prepare(
-                    "INSERT INTO operator_tokens (id, hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps =
+                    prepare("INSERT INTO operator_tokens (id, hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)")) {
                 ps.setString(1, id);
                 ps.setString(2, hash);
                 ps.setString(3, role);
@@ -632,8 +633,8 @@ public final class SqliteStore implements Store {
 
         @Override
         public List<StoredEvent> after(long afterSeq, int limit) throws StoreException {
-            try (PreparedStatement ps = prepare(
-                    "SELECT seq, type, body, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?")) {
+            try (PreparedStatement ps =
+                    prepare("SELECT seq, type, body, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?")) {
                 ps.setLong(1, afterSeq);
                 ps.setInt(2, limit);
                 return query(ps);
