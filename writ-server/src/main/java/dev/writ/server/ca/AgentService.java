@@ -491,19 +491,19 @@ public final class AgentService {
     private Issued sign(IssuanceValidators.Draft d, String agentId, KeyHandle key) throws CaException {
         IssuingCa ca = domain.ca(CaName.AGENTS);
         BigInteger serial = CertificateProfiles.randomSerial(random);
-        String spiffe = AgentProfile.spiffeId(domain.name(), d.tenant, agentId);
+        dev.writ.core.cert.SpiffeId id = new dev.writ.core.cert.SpiffeId(domain.name(), d.tenant, agentId);
+        String spiffe = id.toString();
         try {
             X509CertificateHolder holder = AgentProfile.issue(
                     ca,
                     serial,
                     d.name,
-                    d.tenant,
-                    spiffe,
+                    id,
                     d.now.minus(BACKDATE),
                     d.notAfter,
                     custody.publicKey(key),
-                    d.scope.toDer(),
-                    ModelExtension.der(d.modelJson),
+                    d.scope,
+                    ModelExtension.model(d.modelJson),
                     urls,
                     new CustodySigner(custody, ca.key()));
             return new Issued(holder, serial.toString(16), spiffe, Pem.certificate(ca.certificate()));

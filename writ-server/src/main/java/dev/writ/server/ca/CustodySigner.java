@@ -4,6 +4,7 @@ import dev.writ.server.custody.CustodyException;
 import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.custody.KeyHandle;
 import dev.writ.server.custody.KeySpec;
+import dev.writ.server.custody.SealedSigner;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,13 +28,25 @@ import org.bouncycastle.operator.RuntimeOperatorException;
  * custody refuses; callers turn it into a checked failure.
  */
 public final class CustodySigner implements ContentSigner {
-    private final KeyCustody custody;
-    private final KeyHandle handle;
+    /** Something that signs raw: custody with a handle, or an opened sealed root. */
+    @FunctionalInterface
+    private interface RawSigner {
+        byte[] sign(byte[] data) throws CustodyException;
+    }
+
+    private final RawSigner raw;
+    private final KeySpec spec;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
 
     public CustodySigner(KeyCustody custody, KeyHandle handle) {
-        this.custody = custody;
-        this.handle = handle;
+        this.raw = data -> custody.sign(handle, data);
+        this.spec = handle.spec();
+    }
+
+    /** A signer over the opened sealed root key (CA ceremonies only). */
+    public CustodySigner(SealedSigner sealed) {
+        this.raw = sealed::sign;
+        this.spec = sealed.spec();
     }
 
     /** The X.509 signature algorithm of a key spec. */
@@ -46,7 +59,7 @@ public final class CustodySigner implements ContentSigner {
 
     @Override
     public AlgorithmIdentifier getAlgorithmIdentifier() {
-        return algorithm(handle.spec());
+        return algorithm(spec);
     }
 
     @Override
@@ -57,8 +70,8 @@ public final class CustodySigner implements ContentSigner {
     @Override
     public byte[] getSignature() {
         try {
-            byte[] raw = custody.sign(handle, buffer.toByteArray());
-            return handle.spec() == KeySpec.EC_P256 ? rawToDer(raw) : raw;
+            byte[] signature = raw.sign(buffer.toByteArray());
+            return spec == KeySpec.EC_P256 ? rawToDer(signature) : signature;
         } catch (CustodyException e) {
             throw new RuntimeOperatorException("custody refused to sign", e);
         } finally {

@@ -5,6 +5,8 @@ import dev.writ.server.custody.CustodyException;
 import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.custody.KeyHandle;
 import dev.writ.server.custody.KeySpec;
+import dev.writ.server.custody.SealedKey;
+import dev.writ.server.custody.SealedSigner;
 import dev.writ.server.store.CertificateRecord;
 import dev.writ.server.store.Store;
 import dev.writ.server.store.StoreException;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,92 +100,102 @@ public final class DomainCeremony {
         Path sealedPath = TrustDomain.sealedRootPath(dataDir);
         boolean ok = false;
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        try (SealedRoot root = SealedRoot.create(sealedPath, spec, passphrase, random)) {
-            written.add(sealedPath);
-            X509CertificateHolder rootCert = CertificateProfiles.root(
-                    dn(trustDomain, "Writ Root CA"),
-                    CertificateProfiles.randomSerial(random),
-                    now,
-                    now.plus(ROOT_LIFETIME),
-                    root.publicKey(),
-                    root.signer());
-            records.add(record(rootCert, CaName.ROOT, "root", now));
-            Map<CaName, IssuingCa> cas = new EnumMap<>(CaName.class);
-
-            KeyHandle rootResponderKey = gen(custody, spec, "writ-ocsp-root", generated);
-            X509CertificateHolder rootResponder = CertificateProfiles.ocspResponder(
-                    rootCert,
-                    dn(trustDomain, "Writ Root CA OCSP Responder"),
-                    CertificateProfiles.randomSerial(random),
-                    now,
-                    now.plus(RESPONDER_LIFETIME),
-                    custody.publicKey(rootResponderKey),
-                    root.signer());
-            records.add(record(rootResponder, CaName.ROOT, "ocsp", now));
-            cas.put(CaName.ROOT, new IssuingCa(CaName.ROOT, rootCert, null, rootResponder, rootResponderKey));
-
-            for (CaName name : List.of(CaName.AGENTS, CaName.POLICY, CaName.AUDIT)) {
-                IssuingCa ca = issueIntermediate(
-                        trustDomain, name, rootCert, root.signer(), custody, spec, urls, now, random, generated);
-                records.add(record(ca.certificate(), CaName.ROOT, "intermediate", now));
-                records.add(record(ca.responderCertificate(), name, "ocsp", now));
-                cas.put(name, ca);
+        try {
+            PublicKey rootPublic;
+            try {
+                Files.createDirectories(sealedPath.getParent());
+                rootPublic = SealedKey.generate(spec, passphrase, sealedPath, random);
+            } catch (CustodyException e) {
+                throw CaException.internal("cannot create the sealed root key", e);
             }
+            written.add(sealedPath);
+            try (SealedSigner rootKey = SealedKey.open(sealedPath, passphrase)) {
+                Root root = new Root(rootPublic, rootKey);
+                X509CertificateHolder rootCert = CertificateProfiles.root(
+                        dn(trustDomain, "Writ Root CA"),
+                        CertificateProfiles.randomSerial(random),
+                        now,
+                        now.plus(ROOT_LIFETIME),
+                        root.publicKey(),
+                        root.signer());
+                records.add(record(rootCert, CaName.ROOT, "root", now));
+                Map<CaName, IssuingCa> cas = new EnumMap<>(CaName.class);
 
-            IssuingCa policyCa = cas.get(CaName.POLICY);
-            KeyHandle policyKey = gen(custody, spec, "writ-policy-signing", generated);
-            X509CertificateHolder policyCert = CertificateProfiles.signingLeaf(
-                    policyCa.certificate(),
-                    CaName.POLICY,
-                    dn(trustDomain, "Writ Policy Signing"),
-                    CertificateProfiles.randomSerial(random),
-                    now,
-                    now.plus(POLICY_SIGNING_LIFETIME),
-                    custody.publicKey(policyKey),
-                    urls,
-                    new CustodySigner(custody, policyCa.key()));
-            records.add(record(policyCert, CaName.POLICY, "policy-signing", now));
+                KeyHandle rootResponderKey = gen(custody, spec, "writ-ocsp-root", generated);
+                X509CertificateHolder rootResponder = CertificateProfiles.ocspResponder(
+                        rootCert,
+                        dn(trustDomain, "Writ Root CA OCSP Responder"),
+                        CertificateProfiles.randomSerial(random),
+                        now,
+                        now.plus(RESPONDER_LIFETIME),
+                        custody.publicKey(rootResponderKey),
+                        root.signer());
+                records.add(record(rootResponder, CaName.ROOT, "ocsp", now));
+                cas.put(CaName.ROOT, new IssuingCa(CaName.ROOT, rootCert, null, rootResponder, rootResponderKey));
 
-            IssuingCa auditCa = cas.get(CaName.AUDIT);
-            // The log signs C2SP signed notes, which are Ed25519: this key is Ed25519 whatever the default.
-            KeyHandle auditKey = gen(custody, KeySpec.ED25519, "writ-audit-signing", generated);
-            X509CertificateHolder auditCert = CertificateProfiles.signingLeaf(
-                    auditCa.certificate(),
-                    CaName.AUDIT,
-                    dn(trustDomain, "Writ Log and Decision Signing"),
-                    CertificateProfiles.randomSerial(random),
-                    now,
-                    now.plus(AUDIT_SIGNING_LIFETIME),
-                    custody.publicKey(auditKey),
-                    urls,
-                    new CustodySigner(custody, auditCa.key()));
-            records.add(record(auditCert, CaName.AUDIT, "audit-signing", now));
-
-            TrustDomain domain = new TrustDomain(
-                    trustDomain,
-                    urls.baseUrl(),
-                    custodyConfig,
-                    spec,
-                    cas,
-                    new SigningLeaf(policyCert, policyKey, CaName.POLICY),
-                    new SigningLeaf(auditCert, auditKey, CaName.AUDIT));
-
-            String token = Tokens.newOperatorToken(random);
-            store.inTransaction(tx -> {
-                for (CertificateRecord r : records) {
-                    tx.certificates().insert(r);
+                for (CaName name : List.of(CaName.AGENTS, CaName.POLICY, CaName.AUDIT)) {
+                    IssuingCa ca = issueIntermediate(
+                            trustDomain, name, rootCert, root.signer(), custody, spec, urls, now, random, generated);
+                    records.add(record(ca.certificate(), CaName.ROOT, "intermediate", now));
+                    records.add(record(ca.responderCertificate(), name, "ocsp", now));
+                    cas.put(name, ca);
                 }
-                if (defaultTenant != null) {
-                    tx.tenants().create(defaultTenant, now);
-                }
-                tx.operatorTokens().insert(Tokens.newId(random), Tokens.hash(token), "admin", "bootstrap", now);
-                writeRootCrl(dataDir, tx, rootCert, root.signer(), now);
-                return null;
-            });
-            written.add(TrustDomain.rootCrlPath(dataDir));
-            domain.save(dataDir);
-            ok = true;
-            return new InitResult(domain, token);
+
+                IssuingCa policyCa = cas.get(CaName.POLICY);
+                KeyHandle policyKey = gen(custody, spec, "writ-policy-signing", generated);
+                X509CertificateHolder policyCert = CertificateProfiles.signingLeaf(
+                        policyCa.certificate(),
+                        CaName.POLICY,
+                        dn(trustDomain, "Writ Policy Signing"),
+                        CertificateProfiles.randomSerial(random),
+                        now,
+                        now.plus(POLICY_SIGNING_LIFETIME),
+                        custody.publicKey(policyKey),
+                        urls,
+                        new CustodySigner(custody, policyCa.key()));
+                records.add(record(policyCert, CaName.POLICY, "policy-signing", now));
+
+                IssuingCa auditCa = cas.get(CaName.AUDIT);
+                // The log signs C2SP signed notes, which are Ed25519: this key is Ed25519 whatever the default.
+                KeyHandle auditKey = gen(custody, KeySpec.ED25519, "writ-audit-signing", generated);
+                X509CertificateHolder auditCert = CertificateProfiles.signingLeaf(
+                        auditCa.certificate(),
+                        CaName.AUDIT,
+                        dn(trustDomain, "Writ Log and Decision Signing"),
+                        CertificateProfiles.randomSerial(random),
+                        now,
+                        now.plus(AUDIT_SIGNING_LIFETIME),
+                        custody.publicKey(auditKey),
+                        urls,
+                        new CustodySigner(custody, auditCa.key()));
+                records.add(record(auditCert, CaName.AUDIT, "audit-signing", now));
+
+                TrustDomain domain = new TrustDomain(
+                        trustDomain,
+                        urls.baseUrl(),
+                        custodyConfig,
+                        spec,
+                        cas,
+                        new SigningLeaf(policyCert, policyKey, CaName.POLICY),
+                        new SigningLeaf(auditCert, auditKey, CaName.AUDIT));
+
+                String token = Tokens.newOperatorToken(random);
+                store.inTransaction(tx -> {
+                    for (CertificateRecord r : records) {
+                        tx.certificates().insert(r);
+                    }
+                    if (defaultTenant != null) {
+                        tx.tenants().create(defaultTenant, now);
+                    }
+                    tx.operatorTokens().insert(Tokens.newId(random), Tokens.hash(token), "admin", "bootstrap", now);
+                    writeRootCrl(dataDir, tx, rootCert, root.signer(), now);
+                    return null;
+                });
+                written.add(TrustDomain.rootCrlPath(dataDir));
+                domain.save(dataDir);
+                ok = true;
+                return new InitResult(domain, token);
+            }
         } catch (CustodyException | RuntimeOperatorException | StoreException | IOException e) {
             throw CaException.internal("trust domain creation failed", e);
         } finally {
@@ -235,9 +248,8 @@ public final class DomainCeremony {
         List<KeyHandle> generated = new ArrayList<>();
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         boolean ok = false;
-        try (SealedRoot root =
-                SealedRoot.open(TrustDomain.sealedRootPath(dataDir), domain.rootAlgorithm(), passphrase)) {
-            ContentSigner signer = root.signer();
+        try (SealedSigner rootKey = openRoot(dataDir, passphrase)) {
+            ContentSigner signer = new CustodySigner(rootKey);
             X509CertificateHolder rootCert = domain.root();
             IssuingCa ca = issueIntermediate(
                     domain.name(),
@@ -299,6 +311,26 @@ public final class DomainCeremony {
                     }
                 }
             }
+        }
+    }
+
+    /** The opened root: its public key and a fresh X.509 signer per call. */
+    private record Root(PublicKey publicKey, SealedSigner key) {
+        ContentSigner signer() {
+            return new CustodySigner(key);
+        }
+    }
+
+    private static SealedSigner openRoot(Path dataDir, char[] passphrase) throws CaException {
+        Path file = TrustDomain.sealedRootPath(dataDir);
+        if (!Files.exists(file)) {
+            throw CaException.notFound("root.missing", "the sealed root key is not in the data directory");
+        }
+        try {
+            return SealedKey.open(file, passphrase);
+        } catch (CustodyException e) {
+            // Wrong passphrase and corrupt file look alike on purpose: no oracle.
+            throw CaException.invalid("root.passphrase", "the passphrase does not open the sealed root key");
         }
     }
 

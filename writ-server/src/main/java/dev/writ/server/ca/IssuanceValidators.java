@@ -144,6 +144,11 @@ final class IssuanceValidators {
             if (!m.has("digest") || !SHA256.matcher(m.get("digest").asText()).matches()) {
                 throw CaException.invalid("model.digest_invalid", "model.digest must be sha256:<64 hex>");
             }
+            try {
+                ModelExtension.model(m.toString());
+            } catch (IllegalArgumentException e) {
+                throw CaException.invalid("model.invalid", e.getMessage());
+            }
             d.modelJson = m.toString();
         };
     }
