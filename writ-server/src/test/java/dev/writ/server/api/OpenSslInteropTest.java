@@ -2,7 +2,6 @@ package dev.writ.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,13 +105,13 @@ class OpenSslInteropTest {
         assertThat(good.out()).contains("Response verify OK");
         assertThat(good.out()).contains("OCSP Nonce");
 
-        TestDomain.Resp rev =
-                domain.call("DELETE", "/api/v1/certificates/" + serial + "?reason=keyCompromise", domain.adminToken, null);
+        TestDomain.Resp rev = domain.call(
+                "DELETE", "/api/v1/certificates/" + serial + "?reason=keyCompromise", domain.adminToken, null);
         assertThat(rev.status()).as(rev.body().toString()).isEqualTo(200);
 
         TestTools.Result revoked = openssl(ocsp);
         assertThat(revoked.out()).contains(agent + ": revoked");
-        assertThat(revoked.out()).contains("Key Compromise");
+        assertThat(revoked.out()).contains("Revocation Reason: keyCompromise");
 
         for (String crl : List.of("agents.crl", "agents-delta.crl")) {
             Path file = tmp.resolve(crl);
@@ -126,7 +125,13 @@ class OpenSslInteropTest {
             }
             // The CRL verifies against the issuing CA.
             TestTools.Result verify = openssl(
-                    "crl", "-inform", "DER", "-in", file.toString(), "-noout", "-CAfile",
+                    "crl",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    file.toString(),
+                    "-noout",
+                    "-CAfile",
                     tmp.resolve("bundle.pem").toString());
             assertThat(verify.out()).contains("verify OK");
         }
@@ -152,5 +157,4 @@ class OpenSslInteropTest {
         String s = new BigInteger(hex, 16).toString(16).toUpperCase();
         return s.length() % 2 == 1 ? "0" + s : s;
     }
-
 }

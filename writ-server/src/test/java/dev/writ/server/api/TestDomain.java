@@ -92,8 +92,7 @@ public final class TestDomain implements AutoCloseable {
             b.header("Authorization", "Bearer " + token);
         }
         b.method(
-                method,
-                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         Map<String, String> h = new HashMap<>();
         r.headers().map().forEach((k, v) -> h.put(k.toLowerCase(), v.get(0)));

@@ -24,7 +24,8 @@ public final class TestTools {
                 return;
             }
         }
-        Process p = new ProcessBuilder(repoRoot().resolve("scripts/install-test-tools").toString())
+        Process p = new ProcessBuilder(
+                        repoRoot().resolve("scripts/install-test-tools").toString())
                 .inheritIO()
                 .start();
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
