@@ -23,6 +23,8 @@ public final class Main implements Runnable {
     /** Builds the command line with Writ's error handling; {@link #main} executes it. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // "@file" is ours (e.g. --scope @scope.json), not picocli's argument-file expansion.
+        cl.setExpandAtFiles(false);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("writ: " + ex.getMessage());

@@ -118,7 +118,12 @@ public final class ServeCommand implements Callable<Integer> {
                     "writ-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             server.join();
-            stopped.await();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting: let the hook finish the graceful stop before closing the runtime.
+                stopped.await();
+            }
         }
         return ExitCodes.OK;
     }
