@@ -26,11 +26,17 @@ public final class PkiHandler {
         });
         r.get("/ocsp/{ca}/{request...}", ex -> {
             CaName ca = ca(ex.param("ca"));
+            // RFC 6960 appendix A: the URL-encoded base64 DER request. Read the raw path: base64 may hold '/' and
+            // '+', which must not be taken as a separator or a space.
+            String raw = ex.request().getHttpURI().getPath();
+            String prefix = "/ocsp/" + ca.id() + "/";
             byte[] der;
             try {
-                String b64 = URLDecoder.decode(ex.param("request"), StandardCharsets.US_ASCII);
+                String b64 = URLDecoder.decode(
+                        raw.substring(raw.indexOf(prefix) + prefix.length()).replace("+", "%2B"),
+                        StandardCharsets.US_ASCII);
                 der = Base64.getMimeDecoder().decode(b64);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 der = new byte[0];
             }
             ocspReply(ex, ocsp.respond(ca, der));

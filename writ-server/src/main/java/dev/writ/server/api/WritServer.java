@@ -2,6 +2,7 @@ package dev.writ.server.api;
 
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -48,6 +49,11 @@ public final class WritServer implements AutoCloseable {
         HttpConfiguration config = new HttpConfiguration();
         config.setSendServerVersion(false);
         config.setSendXPoweredBy(false);
+        // OCSP GET requests carry base64 in the path, where an encoded '/' (%2F) is legitimate.
+        config.setUriCompliance(UriCompliance.DEFAULT.with(
+                "writ",
+                UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+                UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING));
         HttpConnectionFactory http1 = new HttpConnectionFactory(config);
         if (tlsKeystore == null) {
             connector = new ServerConnector(server, http1, new HTTP2CServerConnectionFactory(config));
