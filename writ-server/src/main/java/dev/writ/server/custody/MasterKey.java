@@ -63,10 +63,11 @@ public final class MasterKey implements Destroyable {
     /**
      * Reads a master key file.
      *
-     * @throws CustodyException when the file is missing, unreadable or not a master key (the message names the
-     *     file, never its content)
+     * @throws CustodyException when the file is missing, unreadable, accessible to other users or not a master key
+     *     (the message names the file, never its content)
      */
     public static MasterKey load(Path file) throws CustodyException {
+        PinSource.requireOwnerOnly(file, "master key file");
         byte[] raw;
         try {
             raw = Files.readAllBytes(file);

@@ -134,7 +134,7 @@ public final class Pkcs11Custody implements KeyCustody {
         KeyStore ks;
         try {
             ks = KeyStore.getInstance("PKCS11", provider);
-            ks.load(null, pin.clone());
+            ks.load(null, pin);
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             logout(provider);
             throw new CustodyException(

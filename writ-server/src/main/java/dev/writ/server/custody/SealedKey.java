@@ -37,9 +37,11 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * A key that exists at rest only as a passphrase-encrypted PKCS#8 file: the root CA key (the "offline root").
  *
  * <p>The file is a PEM {@code ENCRYPTED PRIVATE KEY} (RFC 5958 EncryptedPrivateKeyInfo) using PBES2 with scrypt
- * (N = 2^17, r = 8, p = 1, 16-byte salt) and AES-256-CBC, which OpenSSL reads too ({@code openssl pkey -in root.key}).
- * The encrypted payload carries the public key, which is checked against the private key on every open, so a corrupted
- * or altered file is refused rather than used.
+ * (N = 2^17, r = 8, p = 1, 16-byte salt) and AES-256-CBC: standard formats, though OpenSSL 3.0 will not open it at
+ * this cost (its scrypt memory limit is 32 MiB) nor parse the PKCS#8 v2 structure used for Ed25519. The encrypted
+ * payload carries the public key, which is checked against the private key on every open, so a corrupted or altered
+ * file is refused rather than used. {@link #open} also reads PBES2 (scrypt or PBKDF2) files made by other tools, if they
+ * carry their public key.
  *
  * <p>Only CA ceremonies open a sealed key; the long-running server never does. Passphrases are the caller's
  * {@code char[]}: this class never copies them into a {@code String} and never puts them in a message.
@@ -47,7 +49,7 @@ import org.bouncycastle.util.io.pem.PemWriter;
 public final class SealedKey {
     static final String PEM_TYPE = "ENCRYPTED PRIVATE KEY";
 
-    /** The scrypt cost used for new files: 128 MiB and about half a second per open on a server core. */
+    /** The scrypt cost used for new files: 128 MiB and roughly a second per attempt, for the owner and a guesser alike. */
     static final ScryptConfig DEFAULT_COST =
             new ScryptConfig.Builder(1 << 17, 8, 1).withSaltLength(16).build();
 

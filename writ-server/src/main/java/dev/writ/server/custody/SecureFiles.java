@@ -61,20 +61,36 @@ final class SecureFiles {
                 }
                 ch.force(true);
             }
-            if (!replace) {
-                // Link-then-unlink would be exact; a check is enough here because callers hold the custody lock.
-                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new FileAlreadyExistsException(target.toString());
+            if (replace) {
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                publishExclusively(tmp, target);
             }
             fsyncDirectory(dir);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Makes the complete {@code tmp} appear as {@code target} only if {@code target} does not exist: a hard link is
+     * created atomically and fails when the name is taken (rename would silently replace it).
+     */
+    private static void publishExclusively(Path tmp, Path target) throws IOException {
+        try {
+            Files.createLink(target, tmp);
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (UnsupportedOperationException | IOException e) {
+            // File systems without hard links: check, then move. Callers serialise their writers.
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new FileAlreadyExistsException(target.toString());
+            }
+            Files.move(tmp, target);
         }
     }
 
@@ -83,6 +99,18 @@ final class SecureFiles {
         boolean deleted = Files.deleteIfExists(file);
         fsyncDirectory(file.toAbsolutePath().getParent());
         return deleted;
+    }
+
+    /** Deletes {@code root} and everything below it, if it exists; symbolic links are removed, not followed. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     static void fsyncDirectory(Path dir) {

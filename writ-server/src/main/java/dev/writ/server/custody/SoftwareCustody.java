@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -48,6 +49,8 @@ public final class SoftwareCustody implements KeyCustody {
     static final String KEYSTORE_FILE = "keystore";
     static final String KEYS_DIR = "keys";
     static final String KEY_SUFFIX = ".key";
+    static final String ROTATE_DIR = "rotate";
+    static final String COMMITTED = "COMMITTED";
 
     private static final byte[] KEYSTORE_MAGIC = "WRITKS01".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEY_MAGIC = "WRITKEY1".getBytes(StandardCharsets.US_ASCII);
@@ -90,14 +93,7 @@ public final class SoftwareCustody implements KeyCustody {
         try {
             SecureFiles.createPrivateDirectory(dir);
             SecureFiles.createPrivateDirectory(dir.resolve(KEYS_DIR));
-            byte[] nonce = new byte[NONCE_LENGTH];
-            random.nextBytes(nonce);
-            byte[] sealed = gcm(Cipher.ENCRYPT_MODE, wrap, nonce, KEYSTORE_MAGIC, CHECK_PLAINTEXT);
-            byte[] content = ByteBuffer.allocate(KEYSTORE_MAGIC.length + NONCE_LENGTH + sealed.length)
-                    .put(KEYSTORE_MAGIC)
-                    .put(nonce)
-                    .put(sealed)
-                    .array();
+            byte[] content = keystoreContent(wrap, random);
             SecureFiles.writeAtomically(marker, content, random, false);
         } catch (FileAlreadyExistsException e) {
             Arrays.fill(wrap, (byte) 0);
@@ -122,6 +118,7 @@ public final class SoftwareCustody implements KeyCustody {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(masterKey, "masterKey");
         Objects.requireNonNull(random, "random");
+        recoverRotation(dir);
         byte[] content;
         try {
             content = Files.readAllBytes(dir.resolve(KEYSTORE_FILE));
@@ -171,6 +168,131 @@ public final class SoftwareCustody implements KeyCustody {
         return Files.exists(dir.resolve(KEYSTORE_FILE)) ? open(dir, masterKey, random) : create(dir, masterKey, random);
     }
 
+    /**
+     * Re-encrypts every key of the keystore in {@code dir} under {@code next}, replacing {@code current}. An offline
+     * operation: no process may use the keystore meanwhile.
+     *
+     * <p>Crash-safe: the new key files and check value are written to {@code dir/rotate/} first; a {@code COMMITTED}
+     * marker written atomically is the switch; then the files are moved into place. {@link #open} finishes a committed
+     * rotation (file moves only, no key needed) and discards an uncommitted one. Once this method returns, or once a
+     * crash happened after the commit, only {@code next} opens the keystore: keep the new master key file safe before
+     * calling, and replace the old one afterwards.
+     *
+     * @throws CustodyException when {@code current} does not open the keystore or a key file fails authentication (the
+     *     keystore is then left unchanged under {@code current}; destroy the damaged key first)
+     */
+    public static void rotateMasterKey(Path dir, MasterKey current, MasterKey next, SecureRandom random)
+            throws CustodyException {
+        rotateMasterKey(dir, current, next, random, true);
+    }
+
+    static void rotateMasterKey(Path dir, MasterKey current, MasterKey next, SecureRandom random, boolean finish)
+            throws CustodyException {
+        Objects.requireNonNull(next, "next");
+        Path staging = dir.resolve(ROTATE_DIR);
+        byte[] newWrap = next.derive(WRAP_PURPOSE);
+        try (SoftwareCustody old = open(dir, current, random)) {
+            // open() has finished or discarded any earlier attempt, so the staging directory is free.
+            SecureFiles.createPrivateDirectory(staging.resolve(KEYS_DIR));
+            for (Path file : keyFiles(old.keysDir)) {
+                String name = file.getFileName().toString();
+                String id = name.substring(0, name.length() - KEY_SUFFIX.length());
+                byte[] content = Files.readAllBytes(file);
+                specOf(content, id);
+                byte[] secret = unseal(old.wrapKey, id, content);
+                try {
+                    byte[] header = Arrays.copyOfRange(content, 0, headerLength(content));
+                    SecureFiles.writeAtomically(
+                            staging.resolve(KEYS_DIR).resolve(name),
+                            seal(newWrap, id, header, secret, random),
+                            random,
+                            true);
+                } finally {
+                    Arrays.fill(secret, (byte) 0);
+                }
+            }
+            SecureFiles.writeAtomically(staging.resolve(KEYSTORE_FILE), keystoreContent(newWrap, random), random, true);
+            // The commit point: from here on the rotation is finished, by this call or by the next open().
+            SecureFiles.writeAtomically(staging.resolve(COMMITTED), new byte[0], random, true);
+        } catch (CustodyException e) {
+            discardStaging(staging);
+            throw e;
+        } catch (IOException e) {
+            discardStaging(staging);
+            throw new CustodyException("cannot rotate the master key of " + dir + ": "
+                    + e.getClass().getSimpleName());
+        } catch (GeneralSecurityException e) {
+            discardStaging(staging);
+            throw new CustodyException("cannot rotate the master key of " + dir + ": cipher unavailable");
+        } finally {
+            Arrays.fill(newWrap, (byte) 0);
+        }
+        if (finish) {
+            recoverRotation(dir);
+        }
+    }
+
+    /** Finishes a committed rotation (moves staged files into place; idempotent) or discards an uncommitted one. */
+    static void recoverRotation(Path dir) throws CustodyException {
+        Path staging = dir.resolve(ROTATE_DIR);
+        if (!Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.exists(staging.resolve(COMMITTED), LinkOption.NOFOLLOW_LINKS)) {
+            discardStaging(staging);
+            return;
+        }
+        try {
+            Path stagedKeys = staging.resolve(KEYS_DIR);
+            if (Files.isDirectory(stagedKeys)) {
+                for (Path f : keyFiles(stagedKeys)) {
+                    Files.move(
+                            f,
+                            dir.resolve(KEYS_DIR).resolve(f.getFileName()),
+                            StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
+                SecureFiles.fsyncDirectory(dir.resolve(KEYS_DIR));
+            }
+            // The check value moves last: until then an interrupted finish is simply resumed.
+            if (Files.exists(staging.resolve(KEYSTORE_FILE))) {
+                Files.move(
+                        staging.resolve(KEYSTORE_FILE),
+                        dir.resolve(KEYSTORE_FILE),
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+                SecureFiles.fsyncDirectory(dir);
+            }
+            SecureFiles.deleteTree(staging);
+            SecureFiles.fsyncDirectory(dir);
+        } catch (IOException e) {
+            throw new CustodyException("cannot finish the master key rotation in " + dir + ": "
+                    + e.getClass().getSimpleName());
+        }
+    }
+
+    private static void discardStaging(Path staging) throws CustodyException {
+        try {
+            SecureFiles.deleteTree(staging);
+        } catch (IOException e) {
+            throw new CustodyException(
+                    "cannot remove " + staging + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static List<Path> keyFiles(Path keysDir) throws IOException {
+        try (Stream<Path> files = Files.list(keysDir)) {
+            return files.filter(f -> {
+                        String n = f.getFileName().toString();
+                        return n.endsWith(KEY_SUFFIX)
+                                && ID.matcher(n.substring(0, n.length() - KEY_SUFFIX.length()))
+                                        .matches();
+                    })
+                    .sorted()
+                    .toList();
+        }
+    }
+
     /** The keystore directory. */
     public Path directory() {
         return dir;
@@ -192,22 +314,13 @@ public final class SoftwareCustody implements KeyCustody {
             byte[] idBytes = new byte[16];
             random.nextBytes(idBytes);
             String id = HexFormat.of().formatHex(idBytes);
-            byte[] header = header(spec, labelBytes);
-            byte[] nonce = new byte[NONCE_LENGTH];
-            random.nextBytes(nonce);
-            byte[] sealed;
-            try {
-                sealed = gcm(Cipher.ENCRYPT_MODE, wrapKey, nonce, keyAad(id, header), secret);
-            } catch (GeneralSecurityException e) {
-                throw new CustodyException("cannot seal new key: cipher unavailable");
-            }
-            byte[] content = ByteBuffer.allocate(header.length + NONCE_LENGTH + sealed.length)
-                    .put(header)
-                    .put(nonce)
-                    .put(sealed)
-                    .array();
+            byte[] content = seal(wrapKey, id, header(spec, labelBytes), secret, random);
             synchronized (writeLock) {
-                ensureOpen();
+                // Sealed outside the lock: if custody closed meanwhile, the wrapping key may be gone; write nothing.
+                if (closed) {
+                    key.wipe();
+                    throw new CustodyException("custody is closed");
+                }
                 try {
                     SecureFiles.writeAtomically(keyFile(id), content, random, false);
                 } catch (IOException e) {
@@ -240,9 +353,25 @@ public final class SoftwareCustody implements KeyCustody {
         ensureOpen();
         checkId(handle.id());
         synchronized (writeLock) {
-            SoftwareKey key = loadLocked(handle);
+            ensureOpen();
+            SoftwareKey key;
+            try {
+                key = loadLocked(handle);
+            } catch (CustodyException e) {
+                // A key file that fails authentication can never be used, but must still be removable.
+                if (!Files.exists(keyFile(handle.id()), LinkOption.NOFOLLOW_LINKS)) {
+                    throw e;
+                }
+                key = null;
+            }
+            // The handle must name the key it claims to: a handle of the wrong kind destroys nothing.
+            if (key != null && key.spec() != handle.spec()) {
+                throw new CustodyException("key handle " + handle.id() + " does not match the kind of the stored key");
+            }
             loaded.remove(handle.id());
-            key.wipe();
+            if (key != null) {
+                key.wipe();
+            }
             try {
                 SecureFiles.deleteDurably(keyFile(handle.id()));
             } catch (IOException e) {
@@ -334,31 +463,8 @@ public final class SoftwareCustody implements KeyCustody {
             throw new CustodyException("cannot read key file for handle " + id + ": "
                     + e.getClass().getSimpleName());
         }
-        int minimum = KEY_MAGIC.length + 3 + NONCE_LENGTH + SECRET_LENGTH + TAG_BITS / 8;
-        // Anything that does not parse exactly is rejected, never guessed at.
-        if (content.length < minimum || !Arrays.equals(content, 0, KEY_MAGIC.length, KEY_MAGIC, 0, KEY_MAGIC.length)) {
-            throw new CustodyException("key file for handle " + id + " is corrupted");
-        }
-        KeySpec spec = specOf(content[KEY_MAGIC.length]);
-        int labelLength = ((content[KEY_MAGIC.length + 1] & 0xff) << 8) | (content[KEY_MAGIC.length + 2] & 0xff);
-        int headerLength = KEY_MAGIC.length + 3 + labelLength;
-        if (spec == null
-                || labelLength > MAX_LABEL_BYTES
-                || content.length != headerLength + NONCE_LENGTH + SECRET_LENGTH + TAG_BITS / 8) {
-            throw new CustodyException("key file for handle " + id + " is corrupted");
-        }
-        byte[] header = Arrays.copyOfRange(content, 0, headerLength);
-        byte[] nonce = Arrays.copyOfRange(content, headerLength, headerLength + NONCE_LENGTH);
-        byte[] sealed = Arrays.copyOfRange(content, headerLength + NONCE_LENGTH, content.length);
-        byte[] secret;
-        try {
-            secret = gcm(Cipher.DECRYPT_MODE, wrapKey, nonce, keyAad(id, header), sealed);
-        } catch (AEADBadTagException e) {
-            // Authentication covers the id, kind, label and secret: any change to the file or its name lands here.
-            throw new CustodyException("key file for handle " + id + " failed authentication (tampered or corrupted)");
-        } catch (GeneralSecurityException e) {
-            throw new CustodyException("cannot decrypt key file for handle " + id + ": cipher unavailable");
-        }
+        KeySpec spec = specOf(content, id);
+        byte[] secret = unseal(wrapKey, id, content);
         try {
             key = SoftwareKey.of(spec, secret);
         } finally {
@@ -366,6 +472,74 @@ public final class SoftwareCustody implements KeyCustody {
         }
         loaded.put(id, key);
         return key;
+    }
+
+    /** The key kind in a key file's header, after checking that the file has exactly the documented shape. */
+    private static KeySpec specOf(byte[] content, String id) throws CustodyException {
+        int minimum = KEY_MAGIC.length + 3 + NONCE_LENGTH + SECRET_LENGTH + TAG_BITS / 8;
+        // Anything that does not parse exactly is rejected, never guessed at.
+        if (content.length < minimum || !Arrays.equals(content, 0, KEY_MAGIC.length, KEY_MAGIC, 0, KEY_MAGIC.length)) {
+            throw new CustodyException("key file for handle " + id + " is corrupted");
+        }
+        KeySpec spec = specOf(content[KEY_MAGIC.length]);
+        int headerLength = headerLength(content);
+        if (spec == null
+                || headerLength - KEY_MAGIC.length - 3 > MAX_LABEL_BYTES
+                || content.length != headerLength + NONCE_LENGTH + SECRET_LENGTH + TAG_BITS / 8) {
+            throw new CustodyException("key file for handle " + id + " is corrupted");
+        }
+        return spec;
+    }
+
+    private static int headerLength(byte[] content) {
+        int labelLength = ((content[KEY_MAGIC.length + 1] & 0xff) << 8) | (content[KEY_MAGIC.length + 2] & 0xff);
+        return KEY_MAGIC.length + 3 + labelLength;
+    }
+
+    /** Decrypts the secret of a key file whose shape {@link #specOf(byte[], String)} has checked. */
+    private static byte[] unseal(byte[] wrap, String id, byte[] content) throws CustodyException {
+        int headerLength = headerLength(content);
+        byte[] header = Arrays.copyOfRange(content, 0, headerLength);
+        byte[] nonce = Arrays.copyOfRange(content, headerLength, headerLength + NONCE_LENGTH);
+        byte[] sealed = Arrays.copyOfRange(content, headerLength + NONCE_LENGTH, content.length);
+        try {
+            return gcm(Cipher.DECRYPT_MODE, wrap, nonce, keyAad(id, header), sealed);
+        } catch (AEADBadTagException e) {
+            // Authentication covers the id, kind, label and secret: any change to the file or its name lands here.
+            throw new CustodyException("key file for handle " + id + " failed authentication (tampered or corrupted)");
+        } catch (GeneralSecurityException e) {
+            throw new CustodyException("cannot decrypt key file for handle " + id + ": cipher unavailable");
+        }
+    }
+
+    /** A key file: the header (magic, kind, label) and the secret sealed under {@code wrap} with a fresh nonce. */
+    private static byte[] seal(byte[] wrap, String id, byte[] header, byte[] secret, SecureRandom random)
+            throws CustodyException {
+        byte[] nonce = new byte[NONCE_LENGTH];
+        random.nextBytes(nonce);
+        byte[] sealed;
+        try {
+            sealed = gcm(Cipher.ENCRYPT_MODE, wrap, nonce, keyAad(id, header), secret);
+        } catch (GeneralSecurityException e) {
+            throw new CustodyException("cannot seal key: cipher unavailable");
+        }
+        return ByteBuffer.allocate(header.length + NONCE_LENGTH + sealed.length)
+                .put(header)
+                .put(nonce)
+                .put(sealed)
+                .array();
+    }
+
+    /** The keystore check value sealed under {@code wrap}. */
+    private static byte[] keystoreContent(byte[] wrap, SecureRandom random) throws GeneralSecurityException {
+        byte[] nonce = new byte[NONCE_LENGTH];
+        random.nextBytes(nonce);
+        byte[] sealed = gcm(Cipher.ENCRYPT_MODE, wrap, nonce, KEYSTORE_MAGIC, CHECK_PLAINTEXT);
+        return ByteBuffer.allocate(KEYSTORE_MAGIC.length + NONCE_LENGTH + sealed.length)
+                .put(KEYSTORE_MAGIC)
+                .put(nonce)
+                .put(sealed)
+                .array();
     }
 
     private void ensureOpen() throws CustodyException {

@@ -232,6 +232,11 @@ abstract class KeyCustodyContract {
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 Callable<Integer> job = () -> {
+                    // Generation runs alongside the other threads' signing.
+                    KeyHandle own = custody.generate(
+                            supportedSpecs().get(thread % supportedSpecs().size()), "own");
+                    byte[] ownData = {(byte) thread};
+                    verify(own.spec(), custody.publicKey(own), ownData, custody.sign(own, ownData));
                     int ok = 0;
                     for (int i = 0; i < perThread; i++) {
                         KeyHandle h = handles.get((thread + i) % handles.size());
@@ -281,6 +286,7 @@ abstract class KeyCustodyContract {
                         .isInstanceOf(CustodyException.class)
                         .satisfies(this::assertNoSecretIn);
                 assertThatThrownBy(() -> custody.publicKey(forged)).isInstanceOf(CustodyException.class);
+                assertThatThrownBy(() -> custody.destroy(forged)).isInstanceOf(CustodyException.class);
             }
             // The real handle still works after the failed attempts.
             custody.sign(real, new byte[] {1});

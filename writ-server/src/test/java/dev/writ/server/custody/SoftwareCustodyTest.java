@@ -82,6 +82,10 @@ class SoftwareCustodyTest extends KeyCustodyContract {
      * secret the scan below must not find in the clear.
      */
     private byte[] decryptIndependently(KeyHandle h) throws Exception {
+        return decryptIndependently(h, tmp.resolve("master.key"));
+    }
+
+    private byte[] decryptIndependently(KeyHandle h, Path masterKeyFile) throws Exception {
         byte[] content = Files.readAllBytes(keyFile(h));
         int labelLength = ((content[9] & 0xff) << 8) | (content[10] & 0xff);
         int headerLength = 11 + labelLength;
@@ -96,7 +100,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
                 .put(header)
                 .array();
         Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-        byte[] wrap = MasterKey.load(tmp.resolve("master.key")).derive("writ/custody/software/key-wrap/v1");
+        byte[] wrap = MasterKey.load(masterKeyFile).derive("writ/custody/software/key-wrap/v1");
         c.init(
                 Cipher.DECRYPT_MODE,
                 new SecretKeySpec(wrap, "AES"),
@@ -179,6 +183,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
     void everyTamperedByteIsDetected() throws Exception {
         KeyHandle h = custody.generate(KeySpec.ED25519, "victim");
         byte[] original = Files.readAllBytes(keyFile(h));
+        byte[] seed = decryptIndependently(h);
         for (int i = 0; i < original.length; i++) {
             byte[] tampered = original.clone();
             tampered[i] ^= 0x01;
@@ -188,11 +193,27 @@ class SoftwareCustodyTest extends KeyCustodyContract {
             assertThatThrownBy(() -> custody.sign(h, new byte[] {1}))
                     .as("flipped byte %d", position)
                     .isInstanceOf(CustodyException.class)
-                    .satisfies(this::assertNoSecretIn);
+                    .satisfies(this::assertNoSecretIn)
+                    .satisfies(e -> assertThat(e.toString())
+                            .doesNotContain(HexFormat.of().formatHex(seed))
+                            .doesNotContain(Base64.getEncoder().encodeToString(seed)));
         }
         Files.write(keyFile(h), original);
         custody = reopen(custody);
         custody.sign(h, new byte[] {1});
+    }
+
+    @Test
+    void aKeyWhoseFileWasDamagedCanStillBeDestroyed() throws Exception {
+        KeyHandle h = custody.generate(KeySpec.ED25519, "damaged");
+        byte[] content = Files.readAllBytes(keyFile(h));
+        content[content.length - 1] ^= 0x01;
+        Files.write(keyFile(h), content);
+        custody = reopen(custody);
+        assertThatThrownBy(() -> custody.sign(h, new byte[] {1})).isInstanceOf(CustodyException.class);
+        custody.destroy(h);
+        assertThat(keyFile(h)).doesNotExist();
+        assertThatThrownBy(() -> custody.destroy(h)).isInstanceOf(CustodyException.class);
     }
 
     @Test
@@ -326,6 +347,7 @@ class SoftwareCustodyTest extends KeyCustodyContract {
                 .hasMessageContaining("already exists");
         Path bad = tmp.resolve("bad.key");
         Files.writeString(bad, "c2hvcnQ=\n");
+        Files.setPosixFilePermissions(bad, PosixFilePermissions.fromString("rw-------"));
         assertThatThrownBy(() -> MasterKey.load(bad))
                 .isInstanceOf(CustodyException.class)
                 .hasMessageNotContaining("c2hvcnQ");
@@ -336,6 +358,13 @@ class SoftwareCustodyTest extends KeyCustodyContract {
         assertThatThrownBy(() -> MasterKey.load(tmp.resolve("missing.key")))
                 .isInstanceOf(CustodyException.class)
                 .hasMessageContaining("not found");
+        Path shared = tmp.resolve("shared.key");
+        Files.copy(file, shared);
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> MasterKey.load(shared))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("accessible to other users")
+                .satisfies(this::assertNoSecretIn);
         assertThat(MasterKey.location(tmp, Map.of())).isEqualTo(tmp.resolve("master.key"));
         assertThat(MasterKey.location(tmp, Map.of(MasterKey.ENV_FILE, "/elsewhere/mk")))
                 .isEqualTo(Path.of("/elsewhere/mk"));
@@ -355,5 +384,122 @@ class SoftwareCustodyTest extends KeyCustodyContract {
         verify(KeySpec.EC_P256, custody.publicKey(h), data, custody.sign(h, data));
         custody = reopen(custody);
         assertThat(custody.publicKey(h).getEncoded()).isEqualTo(pk);
+    }
+
+    private record Snapshot(List<KeyHandle> handles, List<byte[]> publicKeys) {}
+
+    private Snapshot twoKeys() throws Exception {
+        KeyHandle ed = custody.generate(KeySpec.ED25519, "ed");
+        KeyHandle ec = custody.generate(KeySpec.EC_P256, "ec");
+        return new Snapshot(
+                List.of(ed, ec),
+                List.of(
+                        custody.publicKey(ed).getEncoded(),
+                        custody.publicKey(ec).getEncoded()));
+    }
+
+    private void assertKeysWork(Snapshot snap) throws Exception {
+        for (int i = 0; i < snap.handles().size(); i++) {
+            KeyHandle h = snap.handles().get(i);
+            assertThat(custody.publicKey(h).getEncoded())
+                    .isEqualTo(snap.publicKeys().get(i));
+            byte[] data = {(byte) i, 42};
+            verify(h.spec(), custody.publicKey(h), data, custody.sign(h, data));
+        }
+    }
+
+    @Test
+    void rotatingTheMasterKeyReencryptsEveryKey() throws Exception {
+        Snapshot snap = twoKeys();
+        List<byte[]> secrets = new ArrayList<>();
+        for (KeyHandle h : snap.handles()) {
+            secrets.add(decryptIndependently(h));
+        }
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        MasterKey next = MasterKey.create(nextFile, RANDOM);
+        SoftwareCustody.rotateMasterKey(dir, MasterKey.load(tmp.resolve("master.key")), next, RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertThatThrownBy(() -> SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("does not open the keystore");
+        for (KeyHandle h : snap.handles()) {
+            // The old master key decrypts nothing any more; the new one yields the same secrets.
+            assertThatThrownBy(() -> decryptIndependently(h)).isInstanceOf(javax.crypto.AEADBadTagException.class);
+            assertThat(decryptIndependently(h, nextFile))
+                    .isEqualTo(secrets.get(snap.handles().indexOf(h)));
+        }
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void anUncommittedRotationIsDiscardedOnOpen() throws Exception {
+        Snapshot snap = twoKeys();
+        custody.close();
+        // A crash before the commit leaves a staging directory with partial content under another key.
+        Path stagedKeys = dir.resolve("rotate/keys");
+        Files.createDirectories(stagedKeys);
+        Files.write(stagedKeys.resolve(snap.handles().get(0).id() + ".key"), new byte[] {1, 2, 3});
+        custody = SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void aCommittedRotationIsFinishedOnOpenEvenWhenHalfDone() throws Exception {
+        Snapshot snap = twoKeys();
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        SoftwareCustody.rotateMasterKey(
+                dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.create(nextFile, RANDOM), RANDOM, false);
+        assertThat(dir.resolve("rotate/COMMITTED")).exists();
+        // Simulate a crash in the middle of the finishing moves: one key file already moved, the rest not.
+        KeyHandle first = snap.handles().get(0);
+        Files.move(
+                dir.resolve("rotate/keys").resolve(first.id() + ".key"),
+                keyFile(first),
+                StandardCopyOption.REPLACE_EXISTING);
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void aRotationThatMeetsADamagedKeyChangesNothing() throws Exception {
+        Snapshot snap = twoKeys();
+        KeyHandle damaged = custody.generate(KeySpec.ED25519, "damaged");
+        byte[] content = Files.readAllBytes(keyFile(damaged));
+        content[content.length - 1] ^= 0x01;
+        Files.write(keyFile(damaged), content);
+        custody.close();
+        assertThatThrownBy(() -> SoftwareCustody.rotateMasterKey(
+                        dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.generate(RANDOM), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("failed authentication")
+                .satisfies(this::assertNoSecretIn);
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        custody = SoftwareCustody.open(dir, MasterKey.load(tmp.resolve("master.key")), RANDOM);
+        assertKeysWork(snap);
+        // With the damaged key destroyed, the rotation goes through.
+        custody.destroy(damaged);
+        custody.close();
+        Path nextFile = tmp.resolve("next.key");
+        SoftwareCustody.rotateMasterKey(
+                dir, MasterKey.load(tmp.resolve("master.key")), MasterKey.create(nextFile, RANDOM), RANDOM);
+        custody = SoftwareCustody.open(dir, MasterKey.load(nextFile), RANDOM);
+        assertKeysWork(snap);
+    }
+
+    @Test
+    void rotationWithTheWrongCurrentKeyIsRefused() throws Exception {
+        twoKeys();
+        custody.close();
+        assertThatThrownBy(() -> SoftwareCustody.rotateMasterKey(
+                        dir, MasterKey.generate(RANDOM), MasterKey.generate(RANDOM), RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("does not open the keystore");
+        assertThat(dir.resolve("rotate")).doesNotExist();
+        custody = null;
     }
 }
