@@ -73,6 +73,15 @@ public final class AgentCertificates {
      */
     public static AgentIdentity parse(X509Certificate certificate) throws CertificateProfileException {
         Objects.requireNonNull(certificate, "certificate");
+        try {
+            return check(certificate);
+        } catch (RuntimeException e) {
+            // A parser failure we did not foresee is a rejection, never a crash and never an acceptance.
+            throw fail("cert.profile.encoding", "the certificate cannot be parsed", e);
+        }
+    }
+
+    private static AgentIdentity check(X509Certificate certificate) throws CertificateProfileException {
         TBSCertificate tbs;
         try {
             // Read everything from the DER bytes with one parser, so what we check is what was signed.

@@ -140,7 +140,8 @@ public record ModelInfo(byte[] sha256, String name, String version, Optional<Str
     }
 
     private static boolean isText(String s) {
-        if (s == null || s.isEmpty() || s.length() > 256) {
+        // Characters as ASN.1 counts them for UTF8String: code points, not UTF-16 units.
+        if (s == null || s.isEmpty() || s.codePointCount(0, s.length()) > 256) {
             return false;
         }
         return s.codePoints().noneMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.SURROGATE);

@@ -3,11 +3,9 @@ package dev.writ.core.scope;
 import dev.writ.core.action.ActionRequest;
 import dev.writ.core.action.Classification;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Currency;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -124,6 +122,12 @@ public final class Scope {
      * .equals(s)} for every scope {@code s}.
      */
     public static Scope top() {
+        return TOP;
+    }
+
+    private static final Scope TOP = buildTop();
+
+    private static Scope buildTop() {
         TreeMap<String, Long> all = new TreeMap<>();
         for (Currency c : Currency.getAvailableCurrencies()) {
             if (isCurrencyCode(c.getCurrencyCode())) {
@@ -148,6 +152,22 @@ public final class Scope {
      */
     public static Scope parseJson(String json) throws ScopeException {
         return ScopeJson.parse(json);
+    }
+
+    /**
+     * Reads the JSON form from a tree someone else parsed (an HTTP request body, a CLI file), with the same rules as
+     * {@link #parseJson}. Duplicate keys cannot be detected in a tree: parse with
+     * {@code StreamReadFeature.STRICT_DUPLICATE_DETECTION} when that matters.
+     *
+     * @throws ScopeException as {@link #parseJson}
+     */
+    public static Scope fromJson(com.fasterxml.jackson.databind.JsonNode json) throws ScopeException {
+        return ScopeJson.parse(json);
+    }
+
+    /** The JSON form as a fresh tree, for embedding in a larger document. */
+    public com.fasterxml.jackson.databind.node.ObjectNode toJsonNode() {
+        return ScopeJson.toNode(this);
     }
 
     /** The canonical JSON form: {@code parseJson(s.toJson()).equals(s)}. */
@@ -416,7 +436,7 @@ public final class Scope {
 
     private static SortedSet<String> intersectActions(SortedSet<String> a, SortedSet<String> b) {
         // Two prefix patterns are either nested or disjoint, so the pairwise meets are exact.
-        List<String> meets = new ArrayList<>();
+        TreeSet<String> meets = new TreeSet<>(); // a subset of a ∪ b: pairwise meets are one of their operands
         for (String x : a) {
             for (String y : b) {
                 if (covers(x, y)) {

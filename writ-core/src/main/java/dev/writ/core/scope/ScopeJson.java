@@ -57,7 +57,14 @@ final class ScopeJson {
         } catch (JsonProcessingException e) {
             throw new ScopeException("scope.malformed", "the scope is not well-formed JSON");
         }
-        if (root == null || !root.isObject()) {
+        return parse(root);
+    }
+
+    static Scope parse(JsonNode root) throws ScopeException {
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ScopeException("scope.empty", "the scope is empty");
+        }
+        if (!root.isObject()) {
             throw new ScopeException("scope.malformed", "the scope must be a JSON object");
         }
         if (root.isEmpty()) {
@@ -120,8 +127,7 @@ final class ScopeJson {
         }
         Scope.checkSize(n.size(), "limits");
         Map<String, Long> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
             Scope.checkCurrency(e.getKey());
             JsonNode v = e.getValue();
             if (!v.isIntegralNumber()) {
