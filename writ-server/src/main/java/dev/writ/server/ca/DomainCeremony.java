@@ -156,8 +156,7 @@ public final class DomainCeremony {
                 records.add(record(policyCert, CaName.POLICY, "policy-signing", now));
 
                 IssuingCa auditCa = cas.get(CaName.AUDIT);
-                // The log signs C2SP signed notes, which are Ed25519: this key is Ed25519 whatever the default.
-                KeyHandle auditKey = gen(custody, KeySpec.ED25519, "writ-audit-signing", generated);
+                KeyHandle auditKey = auditKey(custody, generated);
                 X509CertificateHolder auditCert = CertificateProfiles.signingLeaf(
                         auditCa.certificate(),
                         CaName.AUDIT,
@@ -268,11 +267,9 @@ public final class DomainCeremony {
             TrustDomain updated = domain.withCa(ca);
             if (name == CaName.POLICY || name == CaName.AUDIT) {
                 SigningLeaf old = name == CaName.POLICY ? domain.policySigning() : domain.auditSigning();
-                KeyHandle key = gen(
-                        custody,
-                        name == CaName.AUDIT ? KeySpec.ED25519 : custody.defaultSpec(),
-                        "writ-" + name.id() + "-signing",
-                        generated);
+                KeyHandle key = name == CaName.AUDIT
+                        ? auditKey(custody, generated)
+                        : gen(custody, custody.defaultSpec(), "writ-policy-signing", generated);
                 X509CertificateHolder cert = CertificateProfiles.signingLeaf(
                         ca.certificate(),
                         name,
@@ -394,6 +391,21 @@ public final class DomainCeremony {
             Files.write(file, crl);
         } catch (IOException e) {
             throw CaException.internal("cannot write the root CRL", e);
+        }
+    }
+
+    /**
+     * The log/decision signing key. The log signs C2SP signed notes, whose usual key type is Ed25519, so the key is
+     * Ed25519 whenever custody can make one; a PKCS#11 token (no EdDSA in the JDK's provider) gets its default, P-256.
+     */
+    private static KeyHandle auditKey(KeyCustody custody, List<KeyHandle> generated) throws CustodyException {
+        try {
+            return gen(custody, KeySpec.ED25519, "writ-audit-signing", generated);
+        } catch (CustodyException noEdDsa) {
+            if (custody.defaultSpec() == KeySpec.ED25519) {
+                throw noEdDsa;
+            }
+            return gen(custody, custody.defaultSpec(), "writ-audit-signing", generated);
         }
     }
 
