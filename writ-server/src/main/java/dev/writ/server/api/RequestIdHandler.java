@@ -53,15 +53,22 @@ public final class RequestIdHandler extends Handler.Wrapper {
     }
 
     private static void access(Request request, Response response, String id, long start) {
-        if (ACCESS.isInfoEnabled()) {
+        String path = Request.getPathInContext(request);
+        // Public high-rate endpoints (OCSP, CRLs, health) log at debug; the control plane at info.
+        boolean quiet = path.startsWith("/ocsp/")
+                || path.startsWith("/crl/")
+                || path.equals("/healthz")
+                || path.equals("/readyz");
+        if (quiet ? ACCESS.isDebugEnabled() : ACCESS.isInfoEnabled()) {
             MDC.put("request_id", id);
             try {
-                ACCESS.info(
-                        "{} {} {} {}us",
-                        request.getMethod(),
-                        Request.getPathInContext(request),
-                        response.getStatus(),
-                        (System.nanoTime() - start) / 1000);
+                String format = "{} {} {} {}us";
+                Object[] args = {request.getMethod(), path, response.getStatus(), (System.nanoTime() - start) / 1000};
+                if (quiet) {
+                    ACCESS.debug(format, args);
+                } else {
+                    ACCESS.info(format, args);
+                }
             } finally {
                 MDC.remove("request_id");
             }

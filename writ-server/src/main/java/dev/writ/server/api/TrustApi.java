@@ -60,7 +60,13 @@ public final class TrustApi {
             if (who instanceof AuthenticatedAgent a && !a.agentId().equals(ex.param("id"))) {
                 throw ApiException.forbidden("auth.not_self", "an agent may rotate only itself");
             }
-            ex.jsonObject();
+            // Rotation takes no options: anything in the body is an unknown field.
+            ObjectNode body = ex.jsonObject();
+            if (body.size() > 0) {
+                throw ApiException.badRequest(
+                        "request.unknown_field",
+                        "unknown field: " + body.fieldNames().next());
+            }
             ex.json(200, issued(call(() -> agents.rotate(ex.param("id")))));
         });
         r.post("/api/v1/agents/{id}/quarantine", ex -> {

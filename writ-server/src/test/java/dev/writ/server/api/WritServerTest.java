@@ -48,6 +48,50 @@ class WritServerTest {
     }
 
     @Test
+    void servesHttpsWithAPkcs12Keystore(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path ks = tmp.resolve("server.p12");
+        TestTools.Result gen = TestTools.run(java.util.List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+                        .toString(),
+                "-genkeypair",
+                "-alias",
+                "writ",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "san=ip:127.0.0.1",
+                "-validity",
+                "1",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                ks.toString(),
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit"));
+        assertThat(gen.exit()).as(gen.out()).isZero();
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(ks)) {
+            trust.load(in, "changeit".toCharArray());
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (WritServer server = new WritServer("127.0.0.1", 0, ks, "changeit").start()) {
+            HttpClient https = HttpClient.newBuilder().sslContext(ctx).build();
+            HttpResponse<String> r = get(https, "https://127.0.0.1:" + server.port() + "/healthz", null);
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void speaksH2cAndHttp11OnOnePort() throws Exception {
         try (WritServer server = new WritServer("127.0.0.1", 0).start()) {
             String url = "http://127.0.0.1:" + server.port() + "/healthz";
