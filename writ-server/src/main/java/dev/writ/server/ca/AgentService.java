@@ -185,7 +185,7 @@ public final class AgentService {
                 tx.agents().insert(agent);
                 tx.certificates().insert(issued.record(agentId, d.parentCertificate));
                 tx.credentials().insert(Tokens.hash(credential), agentId, d.now);
-                event("cert.issued", issued, agent, d.parent == null ? null : d.parent.id());
+                event("cert.issued", issued, agent, d.parent == null ? null : d.parent.id(), null);
                 return null;
             });
             ok = true;
@@ -248,7 +248,7 @@ public final class AgentService {
                     published.add(new RevocationEvent(old.serial(), old.ca(), agentId, "superseded", now));
                     revokedEvent(old.serial(), agentId, "superseded", null);
                 }
-                event("cert.issued", issued, agent, agent.parentId());
+                event("cert.issued", issued, agent, agent.parentId(), old.serial());
                 return null;
             });
             ok = true;
@@ -528,8 +528,13 @@ public final class AgentService {
         }
     }
 
-    private void event(String type, Issued issued, AgentRecord agent, String parentId) throws CaException {
+    private void event(String type, Issued issued, AgentRecord agent, String parentId, String replaces)
+            throws CaException {
         ObjectNode body = JSON.createObjectNode();
+        if (replaces != null) {
+            // A rotation: the certificate this one supersedes.
+            body.put("replaces", replaces);
+        }
         body.put("serial", issued.serial());
         body.put("ca", CaName.AGENTS.id());
         body.put("agent", agent.id());

@@ -340,6 +340,14 @@ class TrustApiTest {
         AuthenticatedAgent now = d.runtime.agents().authenticate(cred).orElseThrow();
         assertThat(now.serial()).isEqualTo(byAgent.body().path("serial").asText());
 
+        String oldSerial = a.path("serial").asText();
+        assertThat(d.runtime.store().inTransaction((dev.writ.server.store.StoreTx tx) -> tx.events()
+                        .after(0, 100_000)))
+                .anyMatch(
+                        e -> e.type().equals("cert.issued") && e.body().contains("\"replaces\":\"" + oldSerial + "\""));
+        assertThat(d.call("POST", "/api/v1/agents/" + id + "/rotate", d.adminToken, "{\"x\":1}")
+                        .errorCode())
+                .isEqualTo("request.unknown_field");
         TestDomain.Resp byOperator = d.call("POST", "/api/v1/agents/" + id + "/rotate", d.adminToken, null);
         assertThat(byOperator.status()).isEqualTo(200);
         String other = d.createAgent("someone").body().path("credential").asText();
