@@ -76,7 +76,9 @@ public final class CrlPublisher implements RevocationListener {
             Instant now = clock.instant();
             BigInteger n = nextNumber(ca);
             byte[] full = build(ca, n, null, now, revoked(ca, now));
-            published.put(ca, new Published(full, null, n, now));
+            // Revocation times have second precision: a base at the start of its second keeps the delta a superset
+            // of everything revoked after the base (repeating an entry of the base is harmless).
+            published.put(ca, new Published(full, null, n, now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
             regenerateDelta(ca);
         }
     }
