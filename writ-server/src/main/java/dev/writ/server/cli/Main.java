@@ -1,6 +1,7 @@
 package dev.writ.server.cli;
 
 import java.io.PrintWriter;
+import java.time.InstantSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,15 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "writ 0.1.0",
         description = "Writ: a cryptographic trust layer for AI agents.",
-        subcommands = {InitCommand.class, ServeCommand.class, AgentCommand.class, CaCommand.class, TokenCommand.class})
+        subcommands = {
+            InitCommand.class,
+            ServeCommand.class,
+            AgentCommand.class,
+            CaCommand.class,
+            TokenCommand.class,
+            LogCommand.class,
+            VerifyCommand.class
+        })
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -23,6 +32,8 @@ public final class Main implements Runnable {
     /** Builds the command line with Writ's error handling; {@link #main} executes it. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // The policy command needs the trust domain's signing identity, which picocli cannot construct on its own.
+        cl.addSubcommand("policy", new PolicyCommand(new DomainPolicyWiring(), InstantSource.system()));
         // "@file" is ours (e.g. --scope @scope.json), not picocli's argument-file expansion.
         cl.setExpandAtFiles(false);
         cl.setParameterExceptionHandler((ex, args) -> {
