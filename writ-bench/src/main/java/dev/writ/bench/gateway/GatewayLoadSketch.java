@@ -6,6 +6,8 @@ import dev.writ.core.action.HttpBinding;
 import dev.writ.core.cert.AgentExtensions;
 import dev.writ.core.cert.SpiffeId;
 import dev.writ.core.nonce.FileNonceStore;
+import dev.writ.core.nonce.InMemoryNonceStore;
+import dev.writ.core.nonce.NonceStore;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.sae.Envelopes;
 import dev.writ.core.scope.Scope;
@@ -72,7 +74,7 @@ import org.eclipse.jetty.util.Callback;
  * time, scope, request binding, replay in the file nonce store). Latency is measured from each request's
  * <em>scheduled</em> start, so queueing is not hidden (no coordinated omission). Prints p50/p99/p99.9 of both runs.
  *
- * <p>Usage: {@code GatewayLoadSketch [rate=3000] [seconds=5] [gatewayThreads=200]}. Each envelope is minted ahead of the run (fresh
+ * <p>Usage: {@code GatewayLoadSketch [rate=3000] [seconds=5] [gatewayThreads=200] [file|memory]} (the nonce store). Each envelope is minted ahead of the run (fresh
  * {@code jti}); the gateway's clock is pinned to the envelopes' issue time.
  */
 public final class GatewayLoadSketch {
@@ -88,13 +90,15 @@ public final class GatewayLoadSketch {
         int rate = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+        boolean memoryNonces = args.length > 3 && args[3].equals("memory");
         Pki pki = new Pki();
         Server upstream = upstream();
         String upBase = "http://127.0.0.1:" + ((ServerConnector) upstream.getConnectors()[0]).getLocalPort();
         Path dir = Files.createTempDirectory("writ-gateway-bench");
         InstantSource clock = InstantSource.fixed(T0.plusSeconds(5));
-        try (FileNonceStore nonces =
-                        FileNonceStore.open(dir.resolve("nonces"), clock, FileNonceStore.Durability.WRITE);
+        try (NonceStore nonces = memoryNonces
+                        ? new InMemoryNonceStore(clock)
+                        : FileNonceStore.open(dir.resolve("nonces"), clock, FileNonceStore.Durability.WRITE);
                 Gateway gateway = Gateway.builder()
                         .upstream(URI.create(upBase))
                         .listen(new InetSocketAddress("127.0.0.1", 0))
