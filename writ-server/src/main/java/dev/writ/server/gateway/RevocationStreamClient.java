@@ -228,6 +228,8 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
             }
             case "synced" -> {
                 synced = true;
+                // Fresh before anyone waiting for the first snapshot is released.
+                lastHeardMillis = clock.millis();
                 firstSync.countDown();
             }
             case "heartbeat" -> {
