@@ -236,11 +236,29 @@ public final class WritClient {
         }
     }
 
-    /** The default log entry of an envelope: RFC 8785 canonical JSON {@code {"sae":"<compact>","type":"sae"}}. */
+    /**
+     * The log entry of an envelope as the Writ server writes it (docs/audit-log.md): RFC 8785 canonical JSON
+     * {@code {"jti":"<jti>","jws":"<compact>","type":"sae"}}, the {@code jti} taken from the envelope's payload.
+     *
+     * @throws IllegalArgumentException when the envelope has no readable payload or {@code jti}
+     */
     public static byte[] defaultLogEntry(String compact) {
+        String[] parts = compact.split("\\.", -1);
+        JsonNode jti;
+        try {
+            jti = parts.length == 3
+                    ? JSON.readTree(Base64.getUrlDecoder().decode(parts[1])).get("jti")
+                    : null;
+        } catch (IOException | IllegalArgumentException e) {
+            jti = null;
+        }
+        if (jti == null || !jti.isTextual()) {
+            throw new IllegalArgumentException("the envelope has no readable jti");
+        }
         ObjectNode entry = JSON.createObjectNode();
         entry.put("type", "sae");
-        entry.put("sae", compact);
+        entry.put("jti", jti.textValue());
+        entry.put("jws", compact);
         return CanonicalJson.encode(entry);
     }
 
