@@ -103,7 +103,9 @@ public final class PostgresStore implements Store {
         }
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(2, poolSize));
-        config.setAutoCommit(false);
+        // Auto-commit stays on, the JDBC default, for components that use dataSource() with plain JDBC;
+        // inTransaction turns it off for its own connection, and the pool turns it back on when it returns.
+        config.setAutoCommit(true);
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(10_000);
         // A statement failing inside a transaction rolls back to just before it, as on SQLite.
@@ -133,7 +135,8 @@ public final class PostgresStore implements Store {
 
     /**
      * The connection pool, for components that keep their own tables in the same database (the policy store:
-     * {@code new JdbcPolicyStore(store.dataSource())}). Connections come with auto-commit off.
+     * {@code new JdbcPolicyStore(store.dataSource())}). Connections come with auto-commit on, as from any JDBC data
+     * source: a component that needs a transaction turns it off and commits itself.
      */
     public DataSource dataSource() {
         return pool;
@@ -160,6 +163,12 @@ public final class PostgresStore implements Store {
         } catch (SQLException | RuntimeException e) {
             throw new StoreException("cannot get a connection to PostgreSQL at " + location.describe(), e);
         }
+        try {
+            connection.setAutoCommit(false);
+        } catch (SQLException e) {
+            closeQuietly(connection);
+            throw new StoreException("cannot begin a transaction", e);
+        }
         Tx tx = new Tx(connection);
         current.set(tx);
         boolean ok = false;
@@ -179,11 +188,15 @@ public final class PostgresStore implements Store {
                     // the original failure is what the caller needs to see
                 }
             }
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // returning a connection to the pool does not fail the transaction, which is already decided
-            }
+            closeQuietly(connection);
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // returning a connection to the pool does not fail the transaction, which is already decided
         }
     }
 

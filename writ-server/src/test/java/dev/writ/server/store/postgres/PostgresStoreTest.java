@@ -60,8 +60,27 @@ class PostgresStoreTest extends StoreContract {
                 versions.add(rs.getString(1));
             }
             // The same version numbers as the SQLite migrations: both backends evolve together.
-            assertThat(versions).containsExactly("1", "100");
+            assertThat(versions).containsExactly("1", "100", "200");
         }
+    }
+
+    @Test
+    void theDataSourceBehavesLikeAnyJdbcDataSource() throws Exception {
+        // Components with their own tables (policy, approvals) write through it with plain JDBC: auto-commit is on.
+        PostgresStore pg = (PostgresStore) store;
+        try (Connection c = pg.dataSource().getConnection();
+                Statement s = c.createStatement()) {
+            assertThat(c.getAutoCommit()).isTrue();
+            s.executeUpdate("INSERT INTO tenants (name, created_at) VALUES ('plain', 0)");
+        }
+        // A store transaction on the same pool does not leave auto-commit off behind it.
+        tx(tx -> tx.tenants().create("acme", t0));
+        for (int i = 0; i < 12; i++) {
+            try (Connection c = pg.dataSource().getConnection()) {
+                assertThat(c.getAutoCommit()).isTrue();
+            }
+        }
+        assertThat(tx((StoreTx tx) -> tx.tenants().list())).containsExactly("acme", "plain");
     }
 
     @Test
