@@ -1,0 +1,130 @@
+package dev.writ.server.cli;
+
+import dev.writ.server.api.TrustRuntime;
+import dev.writ.server.api.WritServer;
+import dev.writ.server.ca.CaException;
+import dev.writ.server.store.StoreException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code writ serve}: runs the trust service. Never opens the sealed root key. */
+@Command(name = "serve", description = "Run the Writ server (trust API, OCSP, CRLs) on HTTP/1.1 and h2c, or TLS.")
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Mixin
+    GlobalOptions global;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(
+            names = "--port",
+            defaultValue = "7070",
+            description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(
+            names = "--public-url",
+            paramLabel = "URL",
+            description = "Base URL written into new certificates (default: the one given to writ init).")
+    String publicUrl;
+
+    @Option(
+            names = "--tls-keystore",
+            paramLabel = "FILE",
+            description = "PKCS#12 keystore: serve HTTPS instead of HTTP.")
+    Path tlsKeystore;
+
+    @Option(
+            names = "--tls-keystore-password-file",
+            paramLabel = "FILE",
+            description = "File with the keystore password.")
+    Path tlsPasswordFile;
+
+    /** Hook for embedding (tests, the integrator's assembly): called with the runtime and server before start. */
+    public interface Customizer {
+        void customize(TrustRuntime runtime, WritServer server) throws Exception;
+    }
+
+    private static volatile Customizer customizer = (rt, s) -> {};
+
+    /** Sets what {@code writ serve} mounts in addition to the trust domain's own handlers. */
+    public static void customizer(Customizer c) {
+        customizer = c;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String password = null;
+        if (tlsKeystore != null) {
+            if (tlsPasswordFile == null) {
+                throw CliError.usage("--tls-keystore needs --tls-keystore-password-file");
+            }
+            try {
+                password = Files.readString(tlsPasswordFile, StandardCharsets.UTF_8)
+                        .strip();
+            } catch (IOException e) {
+                throw CliError.usage("cannot read " + tlsPasswordFile);
+            }
+        }
+        TrustRuntime.Options options = TrustRuntime.Options.defaults();
+        if (publicUrl != null) {
+            options = options.withPublicUrl(publicUrl);
+        }
+        TrustRuntime rt;
+        try {
+            rt = TrustRuntime.open(global.dataDir(), options);
+        } catch (CaException e) {
+            throw new CliError(ExitCodes.USAGE, e.getMessage());
+        } catch (StoreException e) {
+            throw new CliError(1, "cannot open the database: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw CliError.usage(e.getMessage());
+        }
+        try (rt) {
+            WritServer server = rt.mountOn(new WritServer(host, port, tlsKeystore, password));
+            customizer.customize(rt, server);
+            try {
+                server.start();
+            } catch (IOException e) {
+                throw new CliError(1, "cannot listen on " + host + ":" + port + ": " + e.getMessage());
+            }
+            String scheme = tlsKeystore == null ? "http" : "https";
+            System.out.println("writ serve: trust domain " + rt.domain().name() + " listening on " + scheme + "://"
+                    + host + ":" + server.port());
+            System.out.flush();
+            LOG.info("listening on {}://{}:{}", scheme, host, server.port());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(
+                    () -> {
+                        try {
+                            server.stop();
+                        } catch (Exception e) {
+                            LOG.warn("graceful stop failed", e);
+                        } finally {
+                            stopped.countDown();
+                        }
+                    },
+                    "writ-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            server.join();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting: let the hook finish the graceful stop before closing the runtime.
+                stopped.await();
+            }
+        }
+        return ExitCodes.OK;
+    }
+}
