@@ -1,0 +1,235 @@
+package dev.writ.server.cli;
+
+import dev.writ.core.nonce.FileNonceStore;
+import dev.writ.core.revocation.InMemoryRevocationSource;
+import dev.writ.core.revocation.RevocationSource;
+import dev.writ.server.gateway.Gateway;
+import dev.writ.server.gateway.RevocationStreamClient;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code writ gateway}: runs the policy enforcement point as a reverse proxy in front of one upstream API (enforce
+ * mode: every request must carry a valid {@code Writ-SAE} envelope bound to it). As a sidecar, run one per agent on
+ * loopback (the default listen address). Exit 2 on a usage or input error; otherwise runs until stopped.
+ */
+@Command(
+        name = "gateway",
+        mixinStandardHelpOptions = true,
+        description = "Run the enforcing gateway (reverse proxy that forwards only requests with a valid Writ-SAE).")
+public final class GatewayCommand implements Callable<Integer> {
+
+    @Mixin
+    GlobalOptions global;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mode", defaultValue = "enforce", paramLabel = "MODE", description = "enforce (default).")
+    String mode;
+
+    @Option(
+            names = "--upstream",
+            required = true,
+            paramLabel = "URL",
+            description = "Base URL of the API to protect; request paths are appended.")
+    URI upstream;
+
+    @Option(
+            names = "--public-url",
+            paramLabel = "URL",
+            description = "Base URL agents address the API by, which envelopes bind (default: the upstream URL).")
+    URI publicUrl;
+
+    @Option(
+            names = "--listen",
+            defaultValue = "127.0.0.1:8443",
+            paramLabel = "HOST:PORT",
+            description = "Listen address (default ${DEFAULT-VALUE}: loopback, as a sidecar).")
+    String listen;
+
+    @Option(
+            names = "--trust-bundle",
+            required = true,
+            paramLabel = "PEM",
+            description = "PEM file with the trust anchors envelopes must chain to (GET /trust-bundle.pem).")
+    Path trustBundle;
+
+    @Option(
+            names = "--nonce-dir",
+            paramLabel = "DIR",
+            description = "Directory of the replay-nonce journal (default: <data>/gateway).")
+    Path nonceDir;
+
+    @Option(
+            names = "--revocations",
+            paramLabel = "URL",
+            description =
+                    "Writ server whose /v1/revocations/stream feeds the local revocation set (default: --server).")
+    URI revocations;
+
+    @Option(
+            names = "--revocation-max-staleness",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
+            paramLabel = "DURATION",
+            description =
+                    "Fail closed when the revocation stream has been silent this long (default ${DEFAULT-VALUE}).")
+    Duration maxStaleness;
+
+    @Option(
+            names = "--insecure-no-revocation-push",
+            description = "Run without the revocation stream, relying on stapled OCSP alone (revocations then take"
+                    + " effect only when envelopes expire). Not for production.")
+    boolean noRevocationPush;
+
+    @Option(
+            names = "--max-body",
+            defaultValue = "1048576",
+            paramLabel = "BYTES",
+            description = "Largest request body buffered and digested (default ${DEFAULT-VALUE}).")
+    int maxBody;
+
+    @Option(
+            names = "--skew",
+            defaultValue = "30s",
+            converter = DurationConverter.class,
+            paramLabel = "DURATION",
+            description = "Tolerated clock skew (default ${DEFAULT-VALUE}).")
+    Duration skew;
+
+    @Option(
+            names = "--upstream-timeout",
+            defaultValue = "30s",
+            converter = DurationConverter.class,
+            paramLabel = "DURATION",
+            description = "Idle timeout of an upstream exchange before answering 504 (default ${DEFAULT-VALUE}).")
+    Duration upstreamTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        if (!"enforce".equals(mode)) {
+            err.println("writ gateway: only --mode enforce is available");
+            return ExitCodes.USAGE;
+        }
+        List<X509Certificate> anchors;
+        InetSocketAddress address;
+        try {
+            anchors = readBundle(trustBundle);
+            address = parseListen(listen);
+        } catch (Exception e) {
+            err.println("writ gateway: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        URI revocationServer = revocations != null
+                ? revocations
+                : (global.serverUrl() == null ? null : URI.create(global.serverUrl()));
+        if (revocationServer == null && !noRevocationPush) {
+            err.println("writ gateway: --revocations URL (or --server) is required, so revocations reach this PEP");
+            return ExitCodes.USAGE;
+        }
+        InstantSource clock = InstantSource.system();
+        Path dir = nonceDir != null ? nonceDir : global.dataDir().resolve("gateway");
+        Files.createDirectories(dir);
+        RevocationStreamClient client = null;
+        RevocationSource source;
+        if (revocationServer != null) {
+            client = RevocationStreamClient.builder()
+                    .server(revocationServer)
+                    .maxStaleness(maxStaleness)
+                    .clock(clock)
+                    .build()
+                    .start();
+            source = client;
+        } else {
+            err.println("writ gateway: WARNING: no revocation stream; relying on stapled OCSP only");
+            source = new InMemoryRevocationSource();
+        }
+        try (FileNonceStore nonces =
+                        FileNonceStore.open(dir.resolve("nonces.journal"), clock, FileNonceStore.Durability.WRITE);
+                Gateway gateway = Gateway.builder()
+                        .upstream(upstream)
+                        .publicBaseUrl(publicUrl != null ? publicUrl : upstream)
+                        .listen(address)
+                        .trustAnchors(anchors)
+                        .nonceStore(nonces)
+                        .revocationSource(source)
+                        .clock(clock)
+                        .clockSkew(skew)
+                        .maxBody(maxBody)
+                        .upstreamIdleTimeout(upstreamTimeout)
+                        .build()
+                        .start()) {
+            out.println("writ gateway: enforcing on " + gateway.uri() + " -> " + upstream);
+            out.flush();
+            gateway.join();
+        } finally {
+            if (client != null) {
+                client.close();
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    static List<X509Certificate> readBundle(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            List<X509Certificate> out = new ArrayList<>();
+            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                out.add((X509Certificate) c);
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("the trust bundle holds no certificate");
+            }
+            return out;
+        }
+    }
+
+    static InetSocketAddress parseListen(String s) {
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--listen must be HOST:PORT");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = Integer.parseInt(s.substring(colon + 1));
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--listen port out of range");
+        }
+        return new InetSocketAddress(host, port);
+    }
+
+    /** Durations as {@code 500ms}, {@code 10s}, {@code 5m}, or ISO 8601 ({@code PT10S}). */
+    public static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            if (v.startsWith("pt")) return Duration.parse(value.trim().toUpperCase(Locale.ROOT));
+            if (v.endsWith("ms")) return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            if (v.endsWith("s")) return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+            if (v.endsWith("m")) return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+            return Duration.ofSeconds(Long.parseLong(v));
+        }
+    }
+}
