@@ -24,34 +24,20 @@ import dev.writ.sdk.Envelope;
 import dev.writ.sdk.ToolGuard;
 import dev.writ.sdk.WritClient;
 import dev.writ.sdk.WritClientException;
-import dev.writ.server.api.AuditLogs;
 import dev.writ.server.api.TrustRuntime;
 import dev.writ.server.api.WritServer;
 import dev.writ.server.authz.AuthzRuntime;
-import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.CustodyConfig;
 import dev.writ.server.ca.DomainCeremony;
-import dev.writ.server.ca.Pem;
-import dev.writ.server.ca.SigningLeaf;
 import dev.writ.server.ca.Tokens;
 import dev.writ.server.ca.TrustDomain;
 import dev.writ.server.cli.ServerWiring;
 import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.gateway.Gateway;
 import dev.writ.server.gateway.RevocationStreamClient;
-import dev.writ.server.log.AuditLog;
-import dev.writ.server.log.AuditLogEventSink;
-import dev.writ.server.policy.BundleFiles;
-import dev.writ.server.policy.BundleVerifier;
-import dev.writ.server.policy.JdbcPolicyStore;
-import dev.writ.server.policy.PolicyDatabase;
-import dev.writ.server.policy.PolicyService;
-import dev.writ.server.policy.PolicySigningIdentity;
-import dev.writ.server.policy.PolicyStore;
 import dev.writ.server.store.SqliteStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
@@ -93,8 +79,6 @@ public final class DemoScenario {
     static final String TENANT = "acme";
     static final List<String> SUPPLIERS = List.of("acme-supplies", "globex", "initech", "umbrella-office");
     static final String APPROVER = "Dana Ruiz, finance";
-    private static final List<String> BUNDLE_FILES = List.of(
-            "manifest.json", "schema.cedarschema", "procurement.cedar", "guardrails.cedar", "tests/procurement.json");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NF = JsonNodeFactory.instance;
 
@@ -194,36 +178,13 @@ public final class DemoScenario {
                         .put("tenant", TENANT)
                         .put("root_passphrase", "random, used once, never printed or stored"));
 
-        PolicyStore.StoredBundle stored;
-        PolicyService.Activated activated;
-        try (KeyCustody custody = CustodyConfig.open(data, domain.custody(), System.getenv(), random)) {
-            // The audit log admits one opener at a time: push and activate with it, then close it before the server.
-            AuditLog log = AuditLogs.open(data, domain, custody);
-            try {
-                SigningLeaf leaf = domain.policySigning();
-                X509Certificate policyCa =
-                        Pem.x509(domain.ca(CaName.POLICY).certificate().getEncoded());
-                PolicySigningIdentity identity = PolicySigningIdentity.of(
-                        custody, leaf.key(), List.of(Pem.x509(leaf.certificate().getEncoded()), policyCa));
-                PolicyService policies = new PolicyService(
-                        new JdbcPolicyStore(PolicyDatabase.openSqlite(data)),
-                        new BundleVerifier(policyCa, clock),
-                        identity,
-                        new AuditLogEventSink(log),
-                        clock);
-                stored = policies.push(procurementBundle());
-                activated = policies.activate(stored.version());
-            } finally {
-                log.close();
-            }
-        }
-        long version = activated.activation().version();
+        ProcurementPolicy.Published policy = ProcurementPolicy.pushAndActivate(data, clock, random);
         report.step(
                 "policy.active",
                 "Procurement policy bundle signed, pushed and activated (events in the audit log)",
                 "active",
-                version == stored.version(),
-                f -> f.put("version", version).put("hash", shortHash(stored.hash())));
+                policy.version() >= 1,
+                f -> f.put("version", policy.version()).put("hash", shortHash(policy.hash())));
 
         TrustRuntime rt = TrustRuntime.open(data, TrustRuntime.Options.defaults());
         open.push(rt);
@@ -963,19 +924,6 @@ public final class DemoScenario {
     /** The first 8 characters of an id or serial. */
     static String shortId(String id) {
         return id == null ? null : id.substring(0, Math.min(8, id.length()));
-    }
-
-    private static BundleFiles procurementBundle() throws Exception {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        for (String name : BUNDLE_FILES) {
-            try (InputStream in = DemoScenario.class.getResourceAsStream("/bundles/procurement/" + name)) {
-                if (in == null) {
-                    throw new Abort("the procurement policy bundle is missing " + name);
-                }
-                files.put(name, in.readAllBytes());
-            }
-        }
-        return BundleFiles.of(files);
     }
 
     private static List<X509Certificate> certificates(String pem) {
