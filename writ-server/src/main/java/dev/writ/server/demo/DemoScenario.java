@@ -597,7 +597,8 @@ public final class DemoScenario {
                         && afterRevocation == 1,
                 f -> {
                     f.put("serial", shortId(po.path("serial").asText()));
-                    f.set("cascaded", revoked.path("cascaded"));
+                    ArrayNode cascaded = f.putArray("cascaded");
+                    revoked.path("cascaded").forEach(c -> cascaded.add(shortId(c.asText())));
                     f.put("server_status", status).put("server_code", sCode);
                     f.put("gateway_status", stale.statusCode()).put("gateway_code", staleCode);
                     f.put("gateway_knew_after_ms", ms);
