@@ -34,10 +34,13 @@ import org.slf4j.LoggerFactory;
  * {@code /v1/log}) and the PEP revocation push ({@code GET /v1/revocations/stream}), fed from the runtime's
  * {@link dev.writ.server.events.RevocationBus}.
  *
- * <p>Opening takes the audit log's lock (one opener per data directory). {@link #close} stops the revocation feed and
+ * <p>Opening takes the audit log's lock (one opener per data directory). A domain whose audit-signing key is not
+ * Ed25519 (custody without Ed25519) cannot sign log checkpoints: then only the revocation stream is mounted and
+ * {@link #authz()} is empty. {@link #close} stops the revocation feed and
  * closes the authorize path, which flushes and closes the log; close the server first.
  */
 public final class ServerWiring implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerWiring.class);
     private final AuthzRuntime authz;
     private final BusRevocationFeed feed;
 
@@ -56,24 +59,42 @@ public final class ServerWiring implements AutoCloseable {
      */
     public static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options)
             throws LogException, PolicyException, CaException, StoreException {
-        AuthzRuntime authz = AuthzRuntime.open(rt, options);
+        AuthzRuntime authz;
+        try {
+            authz = AuthzRuntime.open(rt, options);
+        } catch (LogException e) {
+            if (!"log.signer".equals(e.code())) {
+                throw e;
+            }
+            // The audit log signs Ed25519 checkpoints; a custody without Ed25519 (some PKCS#11 tokens) gives the
+            // domain a P-256 audit key. Without a durable log nothing may be authorized: serve the trust API only.
+            LOG.warn(
+                    "authorize path and approvals disabled: the audit-signing key cannot sign log checkpoints ({})",
+                    e.getMessage());
+            authz = null;
+        }
         try {
             return new ServerWiring(authz, BusRevocationFeed.open(rt));
         } catch (CaException | StoreException | RuntimeException e) {
-            authz.close();
+            if (authz != null) {
+                authz.close();
+            }
             throw e;
         }
     }
 
     /** Mounts the authorize path, approvals, the log and the revocation stream on {@code server}. */
     public WritServer mountOn(WritServer server) {
-        authz.mountOn(server);
+        if (authz != null) {
+            authz.mountOn(server);
+        }
         server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
         return server;
     }
 
-    public AuthzRuntime authz() {
-        return authz;
+    /** The authorize path, absent when the domain's audit key cannot sign the log (see {@link #open}). */
+    public Optional<AuthzRuntime> authz() {
+        return Optional.ofNullable(authz);
     }
 
     /** The revocation sequence PEPs receive over the stream. */
@@ -86,7 +107,9 @@ public final class ServerWiring implements AutoCloseable {
         try {
             feed.close();
         } finally {
-            authz.close();
+            if (authz != null) {
+                authz.close();
+            }
         }
     }
 
