@@ -186,6 +186,13 @@ class AuthorizeEndToEndTest {
                 .isEqualTo(p.body().path("expires_at").asLong());
         assertThat(poll.body().size()).isEqualTo(3);
 
+        // Asking again before a decision gives the same approval, not a second one for the approvers.
+        assertThat(f.authorize(buyer.credential(), body)
+                        .body()
+                        .path("approval_id")
+                        .asText())
+                .isEqualTo(id);
+
         // Redeeming before the decision is still pending.
         TestDomain.Resp early =
                 f.authorize(buyer.credential(), purchaseOrder(2_000_000, "globex", ",\"approval_id\":\"" + id + "\""));
