@@ -96,6 +96,43 @@ class AuthorizeLatencyTest {
             System.out.printf(
                     "parts: OCSP staple p50 %.3f ms, decision p50 %.3f ms%n",
                     ocsp[count / 2] / 1e6, pdp[count / 2] / 1e6);
+            {
+                var signer = new dev.writ.server.sae.SaeSigner(
+                        f.d.runtime.custody(), java.time.InstantSource.system(), new java.security.SecureRandom());
+                var sa = new dev.writ.server.sae.SigningAgent(
+                        authenticated.key(),
+                        authenticated.certificate(),
+                        authenticated.chain().get(1));
+                byte[] staple = f.d.runtime.ocsp().responseFor(authenticated.certificate());
+                long[] sg = new long[count];
+                long[] ap = new long[count];
+                String last = null;
+                for (int i = 0; i < count; i++) {
+                    long s = System.nanoTime();
+                    var env = signer.sign(
+                            sa,
+                            dev.writ.server.sae.EnvelopeRequest.of(
+                                    ar.action(), f.authz.pdp().activeHash().get(), "s", staple));
+                    sg[i] = System.nanoTime() - s;
+                    var e = AuthzFixture.JSON
+                            .createObjectNode()
+                            .put("type", "sae")
+                            .put("jti", env.jti())
+                            .put("jws", env.compact());
+                    s = System.nanoTime();
+                    f.authz
+                            .log()
+                            .appendAsync(dev.writ.core.json.CanonicalJson.encode(e))
+                            .get();
+                    ap[i] = System.nanoTime() - s;
+                    last = env.compact();
+                }
+                Arrays.sort(sg);
+                Arrays.sort(ap);
+                System.out.printf(
+                        "parts: sign p50 %.3f ms; append %d-byte SAE entry p50 %.3f ms%n",
+                        sg[count / 2] / 1e6, last.length(), ap[count / 2] / 1e6);
+            }
             // The durable log append alone (one fsync per sequential append).
             long[] appends = new long[count];
             byte[] entry = new byte[1500];
