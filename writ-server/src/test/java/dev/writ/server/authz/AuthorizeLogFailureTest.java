@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Invariant 3 and fail closed: when the audit log cannot append, nothing is released, and nothing is an allow. */
+/**
+ * Invariants 1 and 3: when the audit log cannot append, nothing is released and nothing is an allow; without an
+ * active policy everything is denied.
+ */
 class AuthorizeLogFailureTest {
     @TempDir
     Path tmp;
@@ -32,6 +35,33 @@ class AuthorizeLogFailureTest {
                 assertThat(r.body().has("approval_id")).isFalse();
             }
             assertThat(f.authz.approvals().list(null, 10)).isEmpty();
+        }
+    }
+
+    @Test
+    void withoutAnActivePolicyEverythingIsDeniedUntilOneIsActivated() throws Exception {
+        try (TestDomain d = TestDomain.start(tmp.resolve("bare"));
+                AuthzRuntime authz = AuthzRuntime.open(d.runtime, AuthzRuntime.Options.defaults())) {
+            authz.mountOn(d.server);
+            TestDomain.Resp reg = d.call(
+                    "POST",
+                    "/api/v1/agents",
+                    d.adminToken,
+                    "{\"tenant\":\"acme\",\"name\":\"n\",\"scope\":" + AuthzFixture.SCOPE + "}");
+            String cred = reg.body().path("credential").asText();
+            String body = AuthzFixture.purchaseOrder(50_000, "globex", "");
+            TestDomain.Resp r = d.call("POST", "/v1/authorize", cred, body);
+            assertThat(r.status()).isEqualTo(403);
+            assertThat(r.body().path("code").asText()).isEqualTo("denied");
+            assertThat(AuthzFixture.payload(r.body().path("denial").asText())
+                            .path("pol")
+                            .asText())
+                    .isEqualTo("none");
+
+            AuthzFixture.activateProcurement(d);
+            assertThat(authz.reloadPolicy()).isTrue();
+            assertThat(authz.reloadPolicy()).isFalse();
+            assertThat(d.call("POST", "/v1/authorize", cred, body).status()).isEqualTo(200);
         }
     }
 }
