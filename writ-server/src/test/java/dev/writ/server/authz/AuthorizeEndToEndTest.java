@@ -447,4 +447,26 @@ class AuthorizeEndToEndTest {
                 + "." + p[2];
         assertThatThrownBy(() -> verifier().verify(forged)).isInstanceOf(SaeVerificationException.class);
     }
+
+    @Test
+    void concurrentRedemptionsOfOneApprovalYieldOneEnvelope() throws Exception {
+        String id = approvedFor(buyer, 7_000_000);
+        String body = purchaseOrder(7_000_000, "globex", ",\"approval_id\":\"" + id + "\"");
+        List<java.util.concurrent.CompletableFuture<Integer>> calls = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            calls.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return f.authorize(buyer.credential(), body).status();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (var c : calls) {
+            statuses.add(c.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertThat(statuses).containsOnly(200, 403);
+        assertThat(statuses.stream().filter(s -> s == 200).count()).isEqualTo(1);
+    }
 }
