@@ -77,7 +77,7 @@ public final class ApprovalService {
     }
 
     /**
-     * Opens an approval for a pending decision.
+     * Opens an approval for a pending decision, or returns the one still pending for the same agent and request.
      *
      * @param request the canonical request ({@code action}, {@code target}) whose hash is {@code requestHash}
      * @param reasons the approval-gated policy ids that applied
@@ -93,6 +93,11 @@ public final class ApprovalService {
             List<String> reasons)
             throws ApprovalException {
         Instant now = clock.instant();
+        // An agent that asks again before anyone decided gets the same approval: approvers see each request once.
+        Optional<Approval> open = store.findPending(agentId, requestHash, now);
+        if (open.isPresent()) {
+            return open.get();
+        }
         byte[] idBytes = new byte[16];
         random.nextBytes(idBytes);
         String id = "apr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(idBytes);

@@ -164,6 +164,27 @@ public final class ApprovalStore {
     }
 
     /**
+     * The newest approval of this agent for this request that is still pending at {@code now}, if any.
+     *
+     * @throws ApprovalException {@code approval.unavailable}
+     */
+    public Optional<Approval> findPending(String agentId, String requestHash, Instant now) throws ApprovalException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM approvals WHERE agent_id = ?"
+                        + " AND request_hash = ? AND status = 'PENDING' AND expires_at > ? ORDER BY created_at DESC"
+                        + " LIMIT 1")) {
+            ps.setString(1, agentId);
+            ps.setString(2, requestHash);
+            ps.setLong(3, now.toEpochMilli());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
      * Approvals by effective status at {@code now} ({@code pending}, {@code approved}, {@code denied},
      * {@code expired}) or all of them ({@code null}), newest first, at most {@code limit}.
      *

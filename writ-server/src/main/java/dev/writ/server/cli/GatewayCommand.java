@@ -137,6 +137,16 @@ public final class GatewayCommand implements Callable<Integer> {
         try {
             anchors = readBundle(trustBundle);
             address = parseListen(listen);
+            // Check every setting before anything starts, so a typo is a usage error, not a half-started gateway.
+            Gateway.builder()
+                    .upstream(upstream)
+                    .publicBaseUrl(publicUrl != null ? publicUrl : upstream)
+                    .clockSkew(skew)
+                    .maxBody(maxBody)
+                    .upstreamIdleTimeout(upstreamTimeout);
+            if (skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new IllegalArgumentException("--skew must be between 0 and 5 minutes");
+            }
         } catch (Exception e) {
             err.println("writ gateway: " + e.getMessage());
             return ExitCodes.USAGE;

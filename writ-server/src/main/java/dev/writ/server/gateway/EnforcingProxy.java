@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
@@ -107,7 +108,7 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
             request.setAttribute(BODY_ATTRIBUTE, body);
             request.setAttribute(VERIFIED_ATTRIBUTE, verified);
             try {
-                super.handle(request, response, callback);
+                super.handle(withoutExpect(request), response, callback);
             } catch (Throwable t) {
                 callback.failed(t);
             }
@@ -120,6 +121,53 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
         return super.newProxyToServerRequest(clientToProxy, newHttpURI)
                 // A silent upstream is cut off rather than holding the client forever (then 504).
                 .idleTimeout(upstreamIdleTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The body is already read and verified, so there is nothing left to ask the upstream's permission to send: the
+     * proxy must not run its {@code Expect: 100-continue} relay (it would wait for client content already consumed).
+     */
+    private static Request withoutExpect(Request request) {
+        if (!request.getHeaders().contains(HttpHeader.EXPECT)) {
+            return request;
+        }
+        HttpFields headers =
+                HttpFields.build(request.getHeaders()).remove(HttpHeader.EXPECT).asImmutable();
+        return new Request.Wrapper(request) {
+            @Override
+            public HttpFields getHeaders() {
+                return headers;
+            }
+        };
+    }
+
+    @Override
+    protected void onServerToProxyResponseFailure(
+            Request clientToProxy,
+            org.eclipse.jetty.client.Request proxyToServer,
+            org.eclipse.jetty.client.Response serverToProxy,
+            Response proxyToClient,
+            Callback proxyToClientCallback,
+            Throwable failure) {
+        if (proxyToClient.isCommitted()) {
+            super.onServerToProxyResponseFailure(
+                    clientToProxy, proxyToServer, serverToProxy, proxyToClient, proxyToClientCallback, failure);
+            return;
+        }
+        // Never retried: the request may have been executed, and the envelope is single-use anyway.
+        boolean timeout = failure instanceof java.util.concurrent.TimeoutException;
+        LOG.warn(
+                "upstream exchange failed: {} {}: {}",
+                clientToProxy.getMethod(),
+                proxyToServer.getURI(),
+                failure.toString());
+        proxyToClient.getHeaders().clear();
+        respond(
+                proxyToClient,
+                proxyToClientCallback,
+                timeout ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
+                timeout ? "gateway.upstream_timeout" : "gateway.upstream_unavailable",
+                timeout ? "the upstream did not answer in time" : "the upstream could not be reached");
     }
 
     @Override
@@ -141,18 +189,22 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
                 status,
                 code,
                 message);
+        // The refused request's connection is not reused: the client may still be sending a body we did not read.
+        if (status == HttpStatus.PAYLOAD_TOO_LARGE_413) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+        respond(response, callback, status, code, message);
+        return true;
+    }
+
+    private static void respond(Response response, Callback callback, int status, String code, String message) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode error = body.putObject("error");
         error.put("code", code);
         error.put("message", message);
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        // The refused request's connection is not reused: the client may still be sending a body we did not read.
-        if (status == HttpStatus.PAYLOAD_TOO_LARGE_413) {
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        }
         response.write(true, ByteBuffer.wrap(body.toString().getBytes(StandardCharsets.UTF_8)), callback);
-        return true;
     }
 
     String upstreamBase() {

@@ -57,7 +57,11 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
         this.stream = b.stream;
         this.http = b.http != null
                 ? b.http
-                : HttpClient.newBuilder().connectTimeout(b.connectTimeout).build();
+                : HttpClient.newBuilder()
+                        .connectTimeout(b.connectTimeout)
+                        // A long-lived event stream over plain HTTP/1.1: no h2c upgrade dance with intermediaries.
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build();
         this.clock = b.clock;
         this.maxStalenessMillis = b.maxStaleness.toMillis();
         this.minBackoffMillis = b.minBackoff.toMillis();
@@ -224,6 +228,8 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
             }
             case "synced" -> {
                 synced = true;
+                // Fresh before anyone waiting for the first snapshot is released.
+                lastHeardMillis = clock.millis();
                 firstSync.countDown();
             }
             case "heartbeat" -> {

@@ -70,11 +70,16 @@ final class GatewayFixture {
 
     /** A Jetty server publishing revocations from an in-memory feed. */
     static final class Publisher implements AutoCloseable {
-        final InMemoryRevocationFeed feed = new InMemoryRevocationFeed();
+        final InMemoryRevocationFeed feed;
         final Server server = new Server();
         final ServerConnector connector = new ServerConnector(server);
 
         Publisher(int port) throws Exception {
+            this(port, new InMemoryRevocationFeed());
+        }
+
+        Publisher(int port, InMemoryRevocationFeed feed) throws Exception {
+            this.feed = feed;
             connector.setHost("127.0.0.1");
             connector.setPort(port);
             server.addConnector(connector);

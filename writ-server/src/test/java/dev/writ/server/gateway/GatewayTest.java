@@ -245,6 +245,36 @@ class GatewayTest {
     }
 
     @Test
+    void aClientExpecting100ContinueIsServedAndTheUpstreamGetsTheBody() throws Exception {
+        String sae = sae("POST", "/v1/transfers", BODY);
+        String head = "POST /v1/transfers HTTP/1.1\r\n"
+                + "Host: 127.0.0.1\r\n"
+                + "Writ-SAE: " + sae + "\r\n"
+                + "Content-Type: application/json\r\n"
+                + "Content-Length: " + BODY.length + "\r\n"
+                + "Expect: 100-continue\r\n"
+                + "Connection: close\r\n"
+                + "\r\n";
+        try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            byte[] interim = new byte[25];
+            int n = in.readNBytes(interim, 0, interim.length);
+            assertThat(new String(interim, 0, n, StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 100");
+            out.write(BODY);
+            out.flush();
+            String rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(rest).contains("HTTP/1.1 200").endsWith("upstream-ok");
+        }
+        assertThat(upstream.seen).hasSize(1);
+        assertThat(upstream.seen.get(0).body()).isEqualTo(BODY);
+        assertThat(upstream.seen.get(0).header("Expect")).isNull();
+    }
+
+    @Test
     void revocationPushedOverTheStreamIsEnforcedWithinASecond() throws Exception {
         assertThat(send("POST", "/v1/transfers", BODY, sae("POST", "/v1/transfers", BODY))
                         .statusCode())
@@ -292,6 +322,7 @@ class GatewayTest {
         String sae = envelope(pki, agent, now, "POST", "http://127.0.0.1:" + closedPort + "/v1/transfers", BODY);
         HttpResponse<String> r = send("POST", "/v1/transfers", BODY, sae);
         assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(code(r)).isEqualTo("gateway.upstream_unavailable");
     }
 
     @Test
@@ -316,6 +347,7 @@ class GatewayTest {
             String sae = envelope(pki, agent, now, "POST", up + "/v1/transfers", BODY);
             HttpResponse<String> r = send("POST", "/v1/transfers", BODY, sae);
             assertThat(r.statusCode()).isEqualTo(502);
+            assertThat(code(r)).isEqualTo("gateway.upstream_unavailable");
             Thread.sleep(300);
             assertThat(attempts.get()).isEqualTo(1);
             broken.close();
