@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
             TokenCommand.class,
             LogCommand.class,
             VerifyCommand.class,
+            AuthorizeCommand.class,
+            ApprovalsCommand.class,
             GatewayCommand.class,
             DemoCommand.class
         })
