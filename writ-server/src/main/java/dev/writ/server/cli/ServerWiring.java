@@ -74,7 +74,7 @@ public final class ServerWiring implements AutoCloseable {
             authz = null;
         }
         try {
-            return new ServerWiring(authz, BusRevocationFeed.open(rt));
+            return new ServerWiring(authz, BusRevocationFeed.open(rt, options.clock()));
         } catch (CaException | StoreException | RuntimeException e) {
             if (authz != null) {
                 authz.close();
@@ -140,13 +140,14 @@ public final class ServerWiring implements AutoCloseable {
             }
         }
 
-        static BusRevocationFeed open(TrustRuntime rt) throws CaException, StoreException {
+        static BusRevocationFeed open(TrustRuntime rt, java.time.InstantSource clock)
+                throws CaException, StoreException {
             BusRevocationFeed feed = new BusRevocationFeed(rt);
             // Subscribe before reading the store, so a revocation committed in between is not missed (duplicates are
             // dropped by serial).
             feed.subscription = rt.revocations().subscribe(feed::accept);
             List<CertificateRecord> revoked = new ArrayList<>();
-            java.time.Instant now = java.time.Instant.now();
+            java.time.Instant now = clock.instant();
             for (CaName ca : CaName.values()) {
                 revoked.addAll(rt.store().inTransaction(tx -> tx.certificates().revoked(ca.id(), now)));
             }

@@ -18,7 +18,7 @@ import java.util.concurrent.Executors;
  * /purchase-orders} it receives and records it. It performs no checks of its own: in the demo it is reachable only
  * through the enforcing gateway, so what it records is exactly what the gateway let through.
  */
-public final class DemoErp implements AutoCloseable {
+final class DemoErp implements AutoCloseable {
     /** One executed purchase order: its number, the request body, and whether an envelope was forwarded with it. */
     public record PurchaseOrder(String number, String body, boolean carriedEnvelope) {}
 
