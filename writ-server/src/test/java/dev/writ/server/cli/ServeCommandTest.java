@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code writ serve} through its own code path: the authorize path, approvals, the audit log and the revocation stream
  * are mounted next to the trust API, answer over a real socket, and are closed when the server stops.
  */
-class ServeWiringTest {
+class ServeCommandTest {
     static final ObjectMapper JSON = new ObjectMapper();
     final HttpClient http = HttpClient.newHttpClient();
 
