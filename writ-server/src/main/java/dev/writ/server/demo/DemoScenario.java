@@ -430,6 +430,7 @@ public final class DemoScenario {
                 f -> envelopeFacts(f, sae4[0], "po").set("approval", ctx.path("approval")));
         JsonNode createdBody = parse(created.body());
         int executed = erp.executed();
+        boolean forwarded = executed == 1 && erp.orders().get(0).carriedEnvelope();
         report.step(
                 "erp.executed",
                 "Purchase order created at the ERP through the gateway (SAE bound to method, URL and body)",
@@ -440,6 +441,7 @@ public final class DemoScenario {
                                 "purchase_order",
                                 createdBody.path("purchase_order").asText(null))
                         .put("erp_executed", executed)
+                        .put("envelope_forwarded", forwarded)
                         .put("url", binding.url()));
         if (executed != 1) {
             throw new Abort("the ERP did not execute the approved purchase order");

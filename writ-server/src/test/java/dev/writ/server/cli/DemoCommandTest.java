@@ -49,6 +49,8 @@ class DemoCommandTest {
                 .isEqualTo(facts(steps, "sae3").path("hash").asText());
         assertThat(facts(steps, "erp.executed").path("http_status").asInt()).isEqualTo(201);
         assertThat(facts(steps, "erp.executed").path("erp_executed").asInt()).isEqualTo(1);
+        assertThat(facts(steps, "erp.executed").path("envelope_forwarded").asBoolean())
+                .isTrue();
 
         // The attacks: coarse signed denial, replay refused, scope capped, revoked agent refused twice.
         JsonNode injected = facts(steps, "attack.unlisted_counterparty");
