@@ -21,7 +21,11 @@ import picocli.CommandLine.Command;
             CaCommand.class,
             TokenCommand.class,
             LogCommand.class,
-            VerifyCommand.class
+            VerifyCommand.class,
+            AuthorizeCommand.class,
+            ApprovalsCommand.class,
+            GatewayCommand.class,
+            DemoCommand.class
         })
 public final class Main implements Runnable {
     @Override

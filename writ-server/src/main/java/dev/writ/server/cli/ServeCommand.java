@@ -2,7 +2,10 @@ package dev.writ.server.cli;
 
 import dev.writ.server.api.TrustRuntime;
 import dev.writ.server.api.WritServer;
+import dev.writ.server.authz.AuthzRuntime;
 import dev.writ.server.ca.CaException;
+import dev.writ.server.log.LogException;
+import dev.writ.server.policy.PolicyException;
 import dev.writ.server.store.StoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +20,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code writ serve}: runs the trust service. Never opens the sealed root key. */
-@Command(name = "serve", description = "Run the Writ server (trust API, OCSP, CRLs) on HTTP/1.1 and h2c, or TLS.")
+@Command(
+        name = "serve",
+        description = "Run the Writ server (trust API, authorize, approvals, audit log, revocation stream, OCSP, CRLs)"
+                + " on HTTP/1.1 and h2c, or TLS.")
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -91,8 +97,23 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw CliError.usage(e.getMessage());
         }
-        try (rt) {
-            WritServer server = rt.mountOn(new WritServer(host, port, tlsKeystore, password));
+        ServerWiring wiring;
+        try {
+            wiring = ServerWiring.open(rt, AuthzRuntime.Options.defaults());
+        } catch (LogException e) {
+            rt.close();
+            throw new CliError(1, "cannot open the audit log (" + e.getMessage() + "); is another server running?");
+        } catch (PolicyException e) {
+            rt.close();
+            throw new CliError(1, "the active policy does not load: " + e.getMessage());
+        } catch (Exception e) {
+            rt.close();
+            throw e;
+        }
+        // Closed in reverse order: the wiring (revocation feed, authorize path, audit log flushed) before the runtime.
+        try (rt;
+                wiring) {
+            WritServer server = wiring.mountOn(rt.mountOn(new WritServer(host, port, tlsKeystore, password)));
             customizer.customize(rt, server);
             try {
                 server.start();

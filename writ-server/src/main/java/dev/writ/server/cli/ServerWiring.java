@@ -1,0 +1,209 @@
+package dev.writ.server.cli;
+
+import dev.writ.server.api.TrustRuntime;
+import dev.writ.server.api.WritServer;
+import dev.writ.server.authz.AuthzRuntime;
+import dev.writ.server.ca.CaException;
+import dev.writ.server.ca.CaName;
+import dev.writ.server.events.RevocationEvent;
+import dev.writ.server.gateway.InMemoryRevocationFeed;
+import dev.writ.server.gateway.RevocationFeed;
+import dev.writ.server.gateway.RevocationStreamHandler;
+import dev.writ.server.log.LogException;
+import dev.writ.server.policy.PolicyException;
+import dev.writ.server.store.CertificateRecord;
+import dev.writ.server.store.StoreException;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import javax.security.auth.x500.X500Principal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What {@code writ serve} mounts on top of the trust domain's own handlers: the authorize path and approvals
+ * ({@link AuthzRuntime}: {@code /v1/authorize}, {@code /v1/approvals}, {@code /api/v1/approvals}, {@code /log},
+ * {@code /v1/log}) and the PEP revocation push ({@code GET /v1/revocations/stream}), fed from the runtime's
+ * {@link dev.writ.server.events.RevocationBus}.
+ *
+ * <p>Opening takes the audit log's lock (one opener per data directory). A domain whose audit-signing key is not
+ * Ed25519 (custody without Ed25519) cannot sign log checkpoints: then only the revocation stream is mounted and
+ * {@link #authz()} is empty. {@link #close} stops the revocation feed and
+ * closes the authorize path, which flushes and closes the log; close the server first.
+ */
+public final class ServerWiring implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerWiring.class);
+    private final AuthzRuntime authz;
+    private final BusRevocationFeed feed;
+
+    private ServerWiring(AuthzRuntime authz, BusRevocationFeed feed) {
+        this.authz = authz;
+        this.feed = feed;
+    }
+
+    /**
+     * Opens the authorize path and the revocation feed on {@code rt}.
+     *
+     * @throws LogException when the audit log cannot be opened (for example, another process holds it)
+     * @throws PolicyException when the active policy version does not verify
+     * @throws CaException when the trust domain's certificates cannot be read
+     * @throws StoreException when the revoked certificates cannot be listed
+     */
+    public static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options)
+            throws LogException, PolicyException, CaException, StoreException {
+        AuthzRuntime authz;
+        try {
+            authz = AuthzRuntime.open(rt, options);
+        } catch (LogException e) {
+            if (!"log.signer".equals(e.code())) {
+                throw e;
+            }
+            // The audit log signs Ed25519 checkpoints; a custody without Ed25519 (some PKCS#11 tokens) gives the
+            // domain a P-256 audit key. Without a durable log nothing may be authorized: serve the trust API only.
+            LOG.warn(
+                    "authorize path and approvals disabled: the audit-signing key cannot sign log checkpoints ({})",
+                    e.getMessage());
+            authz = null;
+        }
+        try {
+            return new ServerWiring(authz, BusRevocationFeed.open(rt, options.clock()));
+        } catch (CaException | StoreException | RuntimeException e) {
+            if (authz != null) {
+                authz.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Mounts the authorize path, approvals, the log and the revocation stream on {@code server}. */
+    public WritServer mountOn(WritServer server) {
+        if (authz != null) {
+            authz.mountOn(server);
+        }
+        server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
+        return server;
+    }
+
+    /** The authorize path, absent when the domain's audit key cannot sign the log (see {@link #open}). */
+    public Optional<AuthzRuntime> authz() {
+        return Optional.ofNullable(authz);
+    }
+
+    /** The revocation sequence PEPs receive over the stream. */
+    public RevocationFeed revocations() {
+        return feed;
+    }
+
+    @Override
+    public void close() throws LogException {
+        try {
+            feed.close();
+        } finally {
+            if (authz != null) {
+                authz.close();
+            }
+        }
+    }
+
+    /**
+     * The server's {@link RevocationFeed}: the revoked certificates already in the store (as the snapshot, oldest
+     * revocation first), then every revocation the bus delivers after its commit. Each serial appears once.
+     */
+    static final class BusRevocationFeed implements RevocationFeed, AutoCloseable {
+        private static final Logger LOG = LoggerFactory.getLogger(BusRevocationFeed.class);
+        private final InMemoryRevocationFeed events = new InMemoryRevocationFeed();
+        private final Map<CaName, X500Principal> issuers = new EnumMap<>(CaName.class);
+        private final Set<String> seen = new HashSet<>();
+        private AutoCloseable subscription;
+
+        private BusRevocationFeed(TrustRuntime rt) throws CaException {
+            for (CaName ca : CaName.values()) {
+                try {
+                    issuers.put(
+                            ca,
+                            new X500Principal(rt.domain()
+                                    .ca(ca)
+                                    .certificate()
+                                    .getSubject()
+                                    .getEncoded()));
+                } catch (IOException e) {
+                    throw new CaException(CaException.Kind.INTERNAL, "internal", "cannot encode a CA name", e);
+                }
+            }
+        }
+
+        static BusRevocationFeed open(TrustRuntime rt, java.time.InstantSource clock)
+                throws CaException, StoreException {
+            BusRevocationFeed feed = new BusRevocationFeed(rt);
+            // Subscribe before reading the store, so a revocation committed in between is not missed (duplicates are
+            // dropped by serial).
+            feed.subscription = rt.revocations().subscribe(feed::accept);
+            List<CertificateRecord> revoked = new ArrayList<>();
+            java.time.Instant now = clock.instant();
+            for (CaName ca : CaName.values()) {
+                revoked.addAll(rt.store().inTransaction(tx -> tx.certificates().revoked(ca.id(), now)));
+            }
+            revoked.sort(java.util.Comparator.comparing(CertificateRecord::revokedAt));
+            for (CertificateRecord c : revoked) {
+                feed.publish(
+                        c.serial(),
+                        c.ca(),
+                        dev.writ.server.ca.RevocationReasons.name(
+                                c.revocationReason() == null ? 0 : c.revocationReason()),
+                        c.revokedAt());
+            }
+            return feed;
+        }
+
+        private void accept(RevocationEvent e) {
+            publish(e.serial(), e.ca(), e.reason(), e.revokedAt());
+        }
+
+        private synchronized void publish(String serialHex, String ca, String reason, java.time.Instant at) {
+            String serial = serialHex.toLowerCase(Locale.ROOT);
+            if (!seen.add(serial)) {
+                return;
+            }
+            Optional<CaName> name = CaName.parse(ca);
+            if (name.isEmpty()) {
+                LOG.warn("revocation of serial {} names an unknown CA {}", serial, ca);
+                return;
+            }
+            events.publish(issuers.get(name.get()), new BigInteger(serial, 16), reason, at);
+        }
+
+        @Override
+        public List<dev.writ.server.gateway.RevocationEvent> since(long cursor) {
+            return events.since(cursor);
+        }
+
+        @Override
+        public long latest() {
+            return events.latest();
+        }
+
+        @Override
+        public AutoCloseable subscribe(Consumer<dev.writ.server.gateway.RevocationEvent> listener) {
+            return events.subscribe(listener);
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (subscription != null) {
+                    subscription.close();
+                }
+            } catch (Exception e) {
+                LOG.warn("cannot unsubscribe from the revocation bus", e);
+            }
+        }
+    }
+}
