@@ -1,20 +1,33 @@
 package dev.writ.server.cli;
 
+import dev.writ.server.api.Auth;
+import dev.writ.server.api.PolicyApi;
 import dev.writ.server.api.TrustRuntime;
 import dev.writ.server.api.WritServer;
 import dev.writ.server.authz.AuthzRuntime;
 import dev.writ.server.ca.CaException;
 import dev.writ.server.ca.CaName;
+import dev.writ.server.ca.Pem;
+import dev.writ.server.events.EventSink;
+import dev.writ.server.events.OutboxRelay;
 import dev.writ.server.events.RevocationEvent;
 import dev.writ.server.gateway.InMemoryRevocationFeed;
 import dev.writ.server.gateway.RevocationFeed;
 import dev.writ.server.gateway.RevocationStreamHandler;
+import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
+import dev.writ.server.policy.BundleVerifier;
+import dev.writ.server.policy.JdbcPolicyStore;
+import dev.writ.server.policy.PolicyDatabase;
 import dev.writ.server.policy.PolicyException;
+import dev.writ.server.policy.PolicyService;
+import dev.writ.server.policy.PolicySigningIdentity;
 import dev.writ.server.store.CertificateRecord;
 import dev.writ.server.store.StoreException;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.security.cert.X509Certificate;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -23,6 +36,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.security.auth.x500.X500Principal;
 import org.slf4j.Logger;
@@ -31,7 +47,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What {@code writ serve} mounts on top of the trust domain's own handlers: the authorize path and approvals
  * ({@link AuthzRuntime}: {@code /v1/authorize}, {@code /v1/approvals}, {@code /api/v1/approvals}, {@code /log},
- * {@code /v1/log}) and the PEP revocation push ({@code GET /v1/revocations/stream}), fed from the runtime's
+ * {@code /v1/log}), the policy control plane ({@code /api/v1/policies}: push, list, show, activate, with events
+ * written to the audit log), the relay that moves certificate lifecycle events from the outbox into the audit log, and
+ * the PEP revocation push ({@code GET /v1/revocations/stream}), fed from the runtime's
  * {@link dev.writ.server.events.RevocationBus}.
  *
  * <p>Opening takes the audit log's lock (one opener per data directory). A domain whose audit-signing key is not
@@ -43,10 +61,62 @@ public final class ServerWiring implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerWiring.class);
     private final AuthzRuntime authz;
     private final BusRevocationFeed feed;
+    private final PolicyService policies;
+    private final OutboxRelay relay;
+    private final ScheduledExecutorService relayScheduler;
+    private final Auth auth;
 
-    private ServerWiring(AuthzRuntime authz, BusRevocationFeed feed) {
+    private ServerWiring(TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock)
+            throws CaException, PolicyException {
         this.authz = authz;
         this.feed = feed;
+        this.auth = rt.auth();
+        if (authz == null) {
+            this.policies = null;
+            this.relay = null;
+            this.relayScheduler = null;
+            return;
+        }
+        // Trust-critical events reach the audit log: policy events directly (before the change commits), certificate
+        // lifecycle events through the transactional outbox, relayed in order.
+        AuditLogEventSink logSink = new AuditLogEventSink(authz.log());
+        this.policies = policyService(rt, logSink, clock);
+        this.relay = new OutboxRelay(rt.store(), logSink, clock);
+        this.relayScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "writ-outbox-relay");
+            t.setDaemon(true);
+            return t;
+        });
+        relayScheduler.scheduleWithFixedDelay(this::relay, 0, 250, TimeUnit.MILLISECONDS);
+    }
+
+    private static PolicyService policyService(TrustRuntime rt, EventSink events, InstantSource clock)
+            throws CaException, PolicyException {
+        try {
+            X509Certificate policyCa =
+                    Pem.x509(rt.domain().ca(CaName.POLICY).certificate().getEncoded());
+            X509Certificate signing =
+                    Pem.x509(rt.domain().policySigning().certificate().getEncoded());
+            PolicySigningIdentity identity = PolicySigningIdentity.of(
+                    rt.custody(), rt.domain().policySigning().key(), List.of(signing, policyCa));
+            return new PolicyService(
+                    new JdbcPolicyStore(PolicyDatabase.openSqlite(rt.dataDir())),
+                    new BundleVerifier(policyCa, clock),
+                    identity,
+                    events,
+                    clock);
+        } catch (IOException | java.security.cert.CertificateException e) {
+            throw new CaException(CaException.Kind.INTERNAL, "internal", "cannot read the policy certificates", e);
+        }
+    }
+
+    private void relay() {
+        try {
+            relay.drain();
+        } catch (Exception e) {
+            // The events stay in the outbox and are delivered on a later pass; nothing is lost.
+            LOG.error("cannot move lifecycle events into the audit log yet", e);
+        }
     }
 
     /**
@@ -74,8 +144,8 @@ public final class ServerWiring implements AutoCloseable {
             authz = null;
         }
         try {
-            return new ServerWiring(authz, BusRevocationFeed.open(rt, options.clock()));
-        } catch (CaException | StoreException | RuntimeException e) {
+            return new ServerWiring(rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock());
+        } catch (CaException | StoreException | PolicyException | RuntimeException e) {
             if (authz != null) {
                 authz.close();
             }
@@ -87,6 +157,7 @@ public final class ServerWiring implements AutoCloseable {
     public WritServer mountOn(WritServer server) {
         if (authz != null) {
             authz.mountOn(server);
+            server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
         }
         server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
         return server;
@@ -106,6 +177,10 @@ public final class ServerWiring implements AutoCloseable {
     public void close() throws LogException {
         try {
             feed.close();
+            if (relayScheduler != null) {
+                relayScheduler.shutdownNow();
+                relay(); // what was recorded before the stop reaches the log before it closes
+            }
         } finally {
             if (authz != null) {
                 authz.close();
