@@ -1,5 +1,6 @@
 package dev.writ.server.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -26,6 +27,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -147,9 +149,34 @@ public final class PolicyCommand implements Runnable {
     }
 
     @Command(name = "push", description = "Validate, hash, sign and store a bundle as a new version.")
-    int push(@Mixin GlobalOptions global, @Parameters(paramLabel = "DIR", description = "Bundle directory.") Path dir) {
+    int push(
+            @Mixin GlobalOptions global,
+            @Option(
+                            names = "--token",
+                            paramLabel = "TOKEN",
+                            description = "With --server: operator token (default: $WRIT_TOKEN).")
+                    String token,
+            @Parameters(paramLabel = "DIR", description = "Bundle directory.") Path dir) {
         try {
             BundleFiles files = BundleFiles.read(dir);
+            if (global.serverUrl() != null) {
+                // A running server holds the audit log: push through it, so it signs and logs the new version.
+                ObjectNode body = JsonNodeFactory.instance.objectNode();
+                ObjectNode f = body.putObject("files");
+                for (String path : files.paths()) {
+                    f.put(path, java.util.Base64.getEncoder().encodeToString(files.get(path)));
+                }
+                JsonNode n = remote(global, token).call("POST", "/api/v1/policies", body);
+                if (global.json()) {
+                    print((ObjectNode) n);
+                } else {
+                    out().printf(
+                                    "pushed version %d (%s)%n",
+                                    n.path("version").asLong(), n.path("hash").asText());
+                    out().flush();
+                }
+                return ExitCodes.OK;
+            }
             PolicyStore.StoredBundle s = service(global, true).push(files);
             ObjectNode o = version(s.meta());
             if (global.json()) {
@@ -233,7 +260,27 @@ public final class PolicyCommand implements Runnable {
     }
 
     @Command(name = "activate", description = "Verify a stored version again and make it active.")
-    int activate(@Mixin GlobalOptions global, @Parameters(paramLabel = "VERSION") long version) {
+    int activate(
+            @Mixin GlobalOptions global,
+            @Option(
+                            names = "--token",
+                            paramLabel = "TOKEN",
+                            description = "With --server: operator token (default: $WRIT_TOKEN).")
+                    String token,
+            @Parameters(paramLabel = "VERSION") long version) {
+        if (global.serverUrl() != null) {
+            JsonNode n = remote(global, token)
+                    .call("POST", "/api/v1/policies/" + version + "/activate", JsonNodeFactory.instance.objectNode());
+            if (global.json()) {
+                print((ObjectNode) n);
+            } else {
+                out().printf(
+                                "activated version %d (%s)%n",
+                                n.path("version").asLong(), n.path("hash").asText());
+                out().flush();
+            }
+            return ExitCodes.OK;
+        }
         try {
             return activated(global, service(global, false).activate(version));
         } catch (PolicyException e) {
@@ -283,6 +330,10 @@ public final class PolicyCommand implements Runnable {
         o.put("hash", v.hash());
         o.put("created", v.createdAt().toString());
         return o;
+    }
+
+    private static ApiClient remote(GlobalOptions global, String token) {
+        return new ApiClient(global.serverUrl(), token != null ? token : System.getenv("WRIT_TOKEN"));
     }
 
     private int fail(GlobalOptions global, PolicyException e, int exit) {
