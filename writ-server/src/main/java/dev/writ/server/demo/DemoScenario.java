@@ -655,7 +655,7 @@ public final class DemoScenario {
                 continue;
             }
             try {
-                receipt.verify(logEntry(i.envelope().compact()), logKey);
+                receipt.verify(WritClient.defaultLogEntry(i.envelope().compact()), logKey);
                 indices.add(receipt.index());
             } catch (Exception e) {
                 bad.add(i.label() + ": " + e.getMessage());
@@ -744,7 +744,6 @@ public final class DemoScenario {
                 .server(URI.create(serverUrl))
                 .credential(agents.get(agent).path("credential").asText())
                 .logKey(logKey)
-                .logEntry(DemoScenario::logEntry)
                 .clock(clock)
                 .build();
     }
@@ -775,14 +774,6 @@ public final class DemoScenario {
      * {@code {"jti","jws","type":"sae"}}. (The SDK's default encoder expects {@code {"sae","type"}}; until the two
      * agree, the demo gives the client the server's form.)
      */
-    static byte[] logEntry(String compact) {
-        ObjectNode entry = NF.objectNode();
-        entry.put("type", "sae");
-        entry.put("jti", claims(compact).path("jti").asText());
-        entry.put("jws", compact);
-        return CanonicalJson.encode(entry);
-    }
-
     private static ObjectNode agentFacts(ObjectNode f, JsonNode issued) {
         return f.put("agent", shortId(issued.path("agent_id").asText()))
                 .put("name", issued.path("name").asText())
