@@ -281,6 +281,10 @@ public final class RouteMap {
         if (s.isEmpty() || !s.startsWith("/")) {
             throw new RouteMapException(what + "'" + s + "' is not a JSON pointer (it must start with /)");
         }
+        // RFC 6901: '~' only as the escapes ~0 and ~1 (Jackson would read a stray '~' literally).
+        if (s.replaceAll("~[01]", "").indexOf('~') >= 0) {
+            throw new RouteMapException(what + "'" + s + "' is not a valid JSON pointer");
+        }
         try {
             return JsonPointer.compile(s);
         } catch (IllegalArgumentException e) {
