@@ -228,6 +228,27 @@ class AuthorizingGatewayTest {
     }
 
     @Test
+    void anEnvelopeOrApprovalTheAgentSendsItselfNeverReachesTheUpstream() throws Exception {
+        Resp r = send(
+                gateway.uri(),
+                "POST",
+                "/orders",
+                credential,
+                order(40_000, "initech"),
+                Map.of(Gateway.SAE_HEADER, "forged.envelope.x"));
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        assertThat(upstream.seen.get(0).headers().get("writ-sae")).hasSize(1);
+        assertThat(upstream.seen.get(0).header(Gateway.SAE_HEADER)).isNotEqualTo("forged.envelope.x");
+    }
+
+    @Test
+    void anOversizedBodyIs413AndNothingForwarded() throws Exception {
+        String big = "{\"amount\":1,\"pad\":\"" + "x".repeat(Gateway.DEFAULT_MAX_BODY) + "\"}";
+        assertThat(send("POST", "/orders", credential, big).status()).isEqualTo(413);
+        assertThat(upstream.seen).isEmpty();
+    }
+
+    @Test
     void theEnvelopeDoesNotVerifyForAnotherBodyOrUrl() throws Exception {
         String body = order(60_000, "globex");
         assertThat(send("POST", "/orders", credential, body).status()).isEqualTo(200);
