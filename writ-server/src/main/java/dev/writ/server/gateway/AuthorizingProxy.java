@@ -187,7 +187,11 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
                             // Defence in depth: the gateway only forwards an envelope it would itself accept.
                             verifier.verify(a.sae(), binding);
                         } catch (SaeVerificationException e) {
-                            LOG.warn("request {}: the Writ server's envelope does not verify: {}", id, e.reason());
+                            LOG.warn(
+                                    "request {}: the Writ server's envelope does not verify: {} ({})",
+                                    id,
+                                    e.reason(),
+                                    e.getMessage());
                             refuse(
                                     id,
                                     request,
