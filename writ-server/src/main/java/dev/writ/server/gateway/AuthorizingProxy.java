@@ -261,7 +261,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             String id, Request request, Response response, Callback callback, WritClientException e) {
         int status = e.status();
         // The server refused the agent: say so (its stable code), nothing else about it.
-        if (status == 401 || status == 403) {
+        if (status == 401 || (status == 403 && e.code().startsWith("auth."))) {
             String code = e.code().startsWith("auth.") ? e.code() : "auth.invalid";
             refuse(id, request, response, callback, status, code, "the agent credential was refused");
             return;

@@ -397,6 +397,58 @@ class AuthorizingGatewayTest {
         assertThat(upstream.seen).isEmpty();
     }
 
+    /** A stand-in Writ server that fails: 500 with an error body, a garbled 200, or no answer in time. */
+    static org.eclipse.jetty.server.Server failingServer(int status, String body, long delayMs) throws Exception {
+        org.eclipse.jetty.server.Server s = new org.eclipse.jetty.server.Server();
+        org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(s);
+        c.setHost("127.0.0.1");
+        s.addConnector(c);
+        s.setHandler(new org.eclipse.jetty.server.Handler.Abstract() {
+            @Override
+            public boolean handle(
+                    org.eclipse.jetty.server.Request request,
+                    org.eclipse.jetty.server.Response response,
+                    org.eclipse.jetty.util.Callback callback)
+                    throws Exception {
+                Thread.sleep(delayMs);
+                response.setStatus(status);
+                response.getHeaders().put("Content-Type", "application/json");
+                response.write(true, java.nio.ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        });
+        s.start();
+        return s;
+    }
+
+    @Test
+    void serverErrorsGarbledAnswersAndTimeoutsAre503AndNothingForwarded() throws Exception {
+        record Case(int status, String body, long delayMs) {}
+        for (Case k : List.of(
+                new Case(500, "{\"error\":{\"code\":\"authorize.unavailable\",\"message\":\"x\"}}", 0),
+                new Case(200, "{\"decision\":\"allow\",\"sae\":\"not.an.envelope\"}", 0),
+                new Case(200, "<html>", 0),
+                new Case(403, "{\"decision\":\"maybe\"}", 0),
+                new Case(200, "{}", 2_000))) {
+            org.eclipse.jetty.server.Server fake = failingServer(k.status(), k.body(), k.delayMs());
+            try (AuthorizingGateway gw = AuthorizingGateway.builder()
+                    .upstream(URI.create(upstream.base()))
+                    .routes(RouteMap.parse(ROUTES, "routes.yaml"))
+                    .writServer(fake.getURI())
+                    .authorizeTimeout(Duration.ofMillis(300))
+                    .listen(new InetSocketAddress("127.0.0.1", 0))
+                    .build()
+                    .start()) {
+                Resp r = send(gw.uri(), "POST", "/orders", credential, order(50_000, "globex"), Map.of());
+                assertThat(r.status()).as(k.toString()).isEqualTo(503);
+                assertThat(r.code()).isEqualTo("gateway.authorize_unavailable");
+            } finally {
+                fake.stop();
+            }
+        }
+        assertThat(upstream.seen).isEmpty();
+    }
+
     @Test
     void anEnvelopeFromAnotherTrustDomainIsNotForwarded() throws Exception {
         // Defence in depth: with anchors configured, the gateway refuses envelopes that do not chain to them.
