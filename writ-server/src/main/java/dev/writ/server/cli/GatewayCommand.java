@@ -245,6 +245,11 @@ public final class GatewayCommand implements Callable<Integer> {
             if (routes == null) {
                 throw new IllegalArgumentException("--routes FILE is required in authorize mode");
             }
+            // Options that would do nothing here are refused rather than silently ignored.
+            if (revocations != null || nonceDir != null || noRevocationPush) {
+                throw new IllegalArgumentException(
+                        "--revocations, --nonce-dir and --insecure-no-revocation-push are enforce-mode options");
+            }
             if (global.serverUrl() == null) {
                 throw new IllegalArgumentException("--server URL (the Writ server that authorizes) is required");
             }

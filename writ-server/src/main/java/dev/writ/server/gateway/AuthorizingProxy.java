@@ -93,7 +93,8 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
         String id = Long.toString(requestIds.incrementAndGet(), 36);
         // The agent authenticates to the Writ server, through the gateway; no credential, nothing to propose.
         List<String> auth = request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION);
-        if (auth.size() != 1 || !auth.get(0).startsWith(BEARER)) {
+        // The auth scheme is case-insensitive (RFC 9110 §11.1).
+        if (auth.size() != 1 || !auth.get(0).regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return refuse(id, request, response, callback, 401, "auth.missing", "an agent credential is required");
         }
         String credential = auth.get(0).substring(BEARER.length()).trim();

@@ -115,6 +115,19 @@ class GatewayCommandTest {
                 "--listen",
                 "nope");
         assertThat(badListen.exit()).isEqualTo(ExitCodes.USAGE);
+        Run enforceOption = run(
+                "--mode",
+                "authorize",
+                "--upstream",
+                "http://x",
+                "--routes",
+                routes.toString(),
+                "--server",
+                "http://s",
+                "--revocations",
+                "http://s");
+        assertThat(enforceOption.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(enforceOption.err()).contains("enforce-mode options");
         // Enforce mode still needs its trust bundle, and refuses a route map it would not use.
         Run enforceNoBundle = run("--upstream", "http://x", "--revocations", "http://x");
         assertThat(enforceNoBundle.exit()).isEqualTo(ExitCodes.USAGE);
