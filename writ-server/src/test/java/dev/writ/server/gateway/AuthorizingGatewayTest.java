@@ -249,6 +249,47 @@ class AuthorizingGatewayTest {
     }
 
     @Test
+    void anEnforcingGatewayInFrontOfTheUpstreamAcceptsTheEnvelopeExactlyOnce() throws Exception {
+        // Agent -> authorize-mode gateway -> enforce-mode gateway -> upstream: the agent changes nothing, and the PEP
+        // that executes checks everything, replay included.
+        try (Gateway pep = Gateway.builder()
+                        .upstream(URI.create(upstream.base()))
+                        .publicBaseUrl(URI.create("https://erp.example"))
+                        .trustAnchors(List.of(root()))
+                        .nonceStore(new InMemoryNonceStore(InstantSource.system()))
+                        .revocationSource(new InMemoryRevocationSource())
+                        .listen(new InetSocketAddress("127.0.0.1", 0))
+                        .build()
+                        .start();
+                AuthorizingGateway front = AuthorizingGateway.builder()
+                        .upstream(pep.uri())
+                        .publicBaseUrl(URI.create("https://erp.example"))
+                        .routes(RouteMap.parse(ROUTES, "routes.yaml"))
+                        .writServer(URI.create(d.base))
+                        .listen(new InetSocketAddress("127.0.0.1", 0))
+                        .build()
+                        .start()) {
+            String body = order(30_000, "umbrella-office");
+            Resp r = send(front.uri(), "POST", "/orders?x=1", credential, body, Map.of());
+            assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+            assertThat(upstream.seen).hasSize(1);
+            assertThat(upstream.seen.get(0).body()).isEqualTo(body.getBytes(StandardCharsets.UTF_8));
+            assertThat(upstream.seen.get(0).header("Authorization")).isNull();
+            // The same envelope presented again is a replay for the PEP.
+            String sae = upstream.seen.get(0).header(Gateway.SAE_HEADER);
+            HttpResponse<String> replay = http.send(
+                    HttpRequest.newBuilder(URI.create(pep.uri() + "/orders?x=1"))
+                            .header(Gateway.SAE_HEADER, sae)
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(replay.statusCode()).isEqualTo(403);
+            assertThat(replay.body()).contains("sae.replay");
+            assertThat(upstream.seen).hasSize(1);
+        }
+    }
+
+    @Test
     void theEnvelopeDoesNotVerifyForAnotherBodyOrUrl() throws Exception {
         String body = order(60_000, "globex");
         assertThat(send("POST", "/orders", credential, body).status()).isEqualTo(200);
