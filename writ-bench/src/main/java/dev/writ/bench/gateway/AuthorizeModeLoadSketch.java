@@ -51,7 +51,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * software custody, durable log append) and forwards with the envelope (verified again at the gateway). Latency is
  * measured from each request's scheduled start (no coordinated omission).
  *
- * <p>Usage: {@code AuthorizeModeLoadSketch [rate=200] [seconds=5]}. A throwaway trust domain is created in a temporary
+ * <p>Usage: {@code AuthorizeModeLoadSketch [rate=200] [seconds=5] [verify|noverify]} (whether the gateway verifies
+ * each envelope before forwarding it; default verify). A throwaway trust domain is created in a temporary
  * directory.
  */
 public final class AuthorizeModeLoadSketch {
@@ -79,6 +80,7 @@ public final class AuthorizeModeLoadSketch {
     public static void main(String[] args) throws Exception {
         int rate = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        boolean verify = !(args.length > 2 && args[2].equals("noverify"));
         Path data = Files.createTempDirectory("writ-authorize-bench");
         String bootstrap = init(data);
         Server upstream = GatewayLoadSketch.upstream();
@@ -92,15 +94,16 @@ public final class AuthorizeModeLoadSketch {
                 String writBase = "http://127.0.0.1:" + server.port();
                 String credential = registerAgent(writBase, bootstrap);
                 X509Certificate root = Pem.x509(rt.domain().root().getEncoded());
-                try (AuthorizingGateway gateway = AuthorizingGateway.builder()
+                AuthorizingGateway.Builder builder = AuthorizingGateway.builder()
                         .upstream(URI.create(upBase))
                         .publicBaseUrl(URI.create("https://erp.example"))
                         .routes(RouteMap.parse(ROUTES, "routes.yaml"))
                         .writServer(URI.create(writBase))
-                        .verifyEnvelopes(List.of(root))
-                        .listen(new InetSocketAddress("127.0.0.1", 0))
-                        .build()
-                        .start()) {
+                        .listen(new InetSocketAddress("127.0.0.1", 0));
+                if (verify) {
+                    builder.verifyEnvelopes(List.of(root));
+                }
+                try (AuthorizingGateway gateway = builder.build().start()) {
                     HttpClient client = new HttpClient();
                     client.setMaxConnectionsPerDestination(256);
                     client.setMaxRequestsQueuedPerDestination(1 << 20);
@@ -112,8 +115,8 @@ public final class AuthorizeModeLoadSketch {
                     run(client, gateway.uri() + "/orders", credential, rate, warm);
                     Histogram through = run(client, gateway.uri() + "/orders", credential, rate, total);
                     System.out.printf(
-                            "offered %d req/s for %d s (after 1 s warm-up), POST %d-byte body%n",
-                            rate, seconds, BODY.length);
+                            "offered %d req/s for %d s (after 1 s warm-up), POST %d-byte body, envelopes %s at the gateway%n",
+                            rate, seconds, BODY.length, verify ? "verified" : "not verified");
                     GatewayLoadSketch.print("direct           ", direct);
                     GatewayLoadSketch.print("authorize mode   ", through);
                     System.out.printf(
