@@ -109,6 +109,13 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             return refuse(id, request, response, callback, 400, "gateway.bad_request", "more than one approval id");
         }
         String approvalId = approvals.isEmpty() ? null : approvals.get(0).trim();
+        List<String> sessions = request.getHeaders().getValuesList(Gateway.SESSION_HEADER);
+        // One session, short and printable: it is copied into a signed, logged envelope.
+        if (sessions.size() > 1
+                || (sessions.size() == 1 && !sessions.get(0).trim().matches("[\\x21-\\x7e]{1,128}"))) {
+            return refuse(id, request, response, callback, 400, "gateway.bad_request", "invalid session header");
+        }
+        String session = sessions.isEmpty() ? null : sessions.get(0).trim();
         // Refuse a declared oversized body before reading a byte of it.
         if (request.getLength() > maxBody) {
             return refuse(id, request, response, callback, 413, "gateway.body_too_large", "the body is too large");
@@ -121,7 +128,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             try {
                 // The authorize call blocks on the Writ server: run it off the connector's threads.
                 workers.execute(() -> authorizeAndForward(
-                        id, request, response, callback, match.get(), credential, approvalId, body));
+                        id, request, response, callback, match.get(), credential, approvalId, session, body));
             } catch (RuntimeException e) {
                 refuse(id, request, response, callback, 503, "gateway.unavailable", "the gateway is shutting down");
             }
@@ -137,6 +144,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             RouteMap.Match match,
             String credential,
             String approvalId,
+            String session,
             byte[] body) {
         try {
             RouteMap.Route route = match.route();
@@ -170,6 +178,9 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             AuthorizeOptions options = AuthorizeOptions.defaults();
             if (approvalId != null) {
                 options = options.withApproval(approvalId);
+            }
+            if (session != null) {
+                options = options.withSession(session);
             }
             AuthorizeResult result;
             try {
@@ -310,6 +321,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
             // The agent credential is for the Writ server only; the upstream must never see (or replay) it.
             h.remove(HttpHeader.AUTHORIZATION);
             h.remove(Gateway.APPROVAL_HEADER);
+            h.remove(Gateway.SESSION_HEADER);
             // Only the envelope the gateway obtained for this exact request travels upstream.
             h.remove(Gateway.SAE_HEADER);
             if (sae != null) {

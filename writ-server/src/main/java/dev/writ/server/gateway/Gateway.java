@@ -46,6 +46,9 @@ public final class Gateway implements AutoCloseable {
     /** In authorize mode: the request header naming a granted approval to redeem (answered with a 202 before). */
     public static final String APPROVAL_HEADER = "Writ-Approval";
 
+    /** In authorize mode: the request header naming the agent's session (the envelope's {@code ctx.session}). */
+    public static final String SESSION_HEADER = "Writ-Session";
+
     /** Default cap on a request body the gateway buffers to digest. */
     public static final int DEFAULT_MAX_BODY = 1024 * 1024;
 

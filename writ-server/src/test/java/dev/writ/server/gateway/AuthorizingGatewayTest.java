@@ -242,6 +242,38 @@ class AuthorizingGatewayTest {
     }
 
     @Test
+    void theSessionHeaderBecomesTheEnvelopesSessionAndStaysAtTheGateway() throws Exception {
+        Resp r = send(
+                gateway.uri(),
+                "POST",
+                "/orders",
+                credential,
+                order(20_000, "initech"),
+                Map.of(Gateway.SESSION_HEADER, "s-77"));
+        assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
+        GatewayFixture.Seen seen = upstream.seen.get(0);
+        assertThat(seen.header(Gateway.SESSION_HEADER)).isNull();
+        assertThat(claims(seen.header(Gateway.SAE_HEADER))
+                        .path("ctx")
+                        .path("session")
+                        .asText())
+                .isEqualTo("s-77");
+        Resp bad = send(
+                gateway.uri(),
+                "POST",
+                "/orders",
+                credential,
+                order(20_000, "initech"),
+                Map.of(Gateway.SESSION_HEADER, "x".repeat(129)));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(upstream.seen).hasSize(1);
+    }
+
+    static JsonNode claims(String compact) throws Exception {
+        return JSON.readTree(java.util.Base64.getUrlDecoder().decode(compact.split("\\.")[1]));
+    }
+
+    @Test
     void anOversizedBodyIs413AndNothingForwarded() throws Exception {
         String big = "{\"amount\":1,\"pad\":\"" + "x".repeat(Gateway.DEFAULT_MAX_BODY) + "\"}";
         assertThat(send("POST", "/orders", credential, big).status()).isEqualTo(413);
