@@ -79,6 +79,20 @@ class RouteMapTest {
     }
 
     @Test
+    void theExampleInTheGatewayDocsParses() throws Exception {
+        String doc = Files.readString(Path.of(System.getProperty("writ.repo.root"), "docs/gateway.md"));
+        int start = doc.indexOf("```yaml\nroutes:");
+        assertThat(start).as("the route map example in docs/gateway.md").isNotNegative();
+        String yaml = doc.substring(start + "```yaml\n".length(), doc.indexOf("```", start + 7));
+        RouteMap map = parse(yaml);
+        assertThat(map.routes())
+                .extracting(RouteMap.Route::action)
+                .containsExactly("erp.purchase_order.create", "budget.lookup");
+        assertThat(map.match("GET", "/budgets/r%26d").orElseThrow().pathParams())
+                .containsEntry("dept", "r&d");
+    }
+
+    @Test
     void loadsFromAFile(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("routes.yaml"), GOOD);
         assertThat(RouteMap.load(f).routes()).hasSize(2);
