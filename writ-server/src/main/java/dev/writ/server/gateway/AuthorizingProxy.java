@@ -95,30 +95,33 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
         List<String> auth = request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION);
         // The auth scheme is case-insensitive (RFC 9110 §11.1).
         if (auth.size() != 1 || !auth.get(0).regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            return refuse(id, request, response, callback, 401, "auth.missing", "an agent credential is required");
+            return refuseUnread(
+                    id, request, response, callback, 401, "auth.missing", "an agent credential is required");
         }
         String credential = auth.get(0).substring(BEARER.length()).trim();
         // Deny by default: a request the route map does not name is no action anybody could have authorised.
         String rawPath = request.getHttpURI().getPath();
         var match = routes.match(request.getMethod(), rawPath == null || rawPath.isEmpty() ? "/" : rawPath);
         if (match.isEmpty()) {
-            return refuse(id, request, response, callback, 403, "gateway.no_route", "no route for this request");
+            return refuseUnread(id, request, response, callback, 403, "gateway.no_route", "no route for this request");
         }
         List<String> approvals = request.getHeaders().getValuesList(Gateway.APPROVAL_HEADER);
         if (approvals.size() > 1) {
-            return refuse(id, request, response, callback, 400, "gateway.bad_request", "more than one approval id");
+            return refuseUnread(
+                    id, request, response, callback, 400, "gateway.bad_request", "more than one approval id");
         }
         String approvalId = approvals.isEmpty() ? null : approvals.get(0).trim();
         List<String> sessions = request.getHeaders().getValuesList(Gateway.SESSION_HEADER);
         // One session, short and printable: it is copied into a signed, logged envelope.
         if (sessions.size() > 1
                 || (sessions.size() == 1 && !sessions.get(0).trim().matches("[\\x21-\\x7e]{1,128}"))) {
-            return refuse(id, request, response, callback, 400, "gateway.bad_request", "invalid session header");
+            return refuseUnread(id, request, response, callback, 400, "gateway.bad_request", "invalid session header");
         }
         String session = sessions.isEmpty() ? null : sessions.get(0).trim();
         // Refuse a declared oversized body before reading a byte of it.
         if (request.getLength() > maxBody) {
-            return refuse(id, request, response, callback, 413, "gateway.body_too_large", "the body is too large");
+            return refuseUnread(
+                    id, request, response, callback, 413, "gateway.body_too_large", "the body is too large");
         }
         Content.Source.asByteArrayAsync(request, maxBody).whenComplete((body, failure) -> {
             if (failure != null) {
@@ -368,6 +371,18 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
                 timeout ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502,
                 timeout ? "gateway.upstream_timeout" : "gateway.upstream_unavailable",
                 timeout ? "the upstream did not answer in time" : "the upstream could not be reached");
+    }
+
+    /**
+     * A refusal before the body was read: the connection is closed after the answer, so a client never writes its
+     * next request onto a connection the server is about to drop because of the unread body.
+     */
+    private static boolean refuseUnread(
+            String id, Request request, Response response, Callback callback, int status, String code, String message) {
+        if (request.getLength() != 0) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+        return refuse(id, request, response, callback, status, code, message);
     }
 
     private static boolean refuse(
