@@ -3,8 +3,11 @@ package dev.writ.server.cli;
 import dev.writ.core.nonce.FileNonceStore;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.revocation.RevocationSource;
+import dev.writ.server.gateway.AuthorizingGateway;
 import dev.writ.server.gateway.Gateway;
 import dev.writ.server.gateway.RevocationStreamClient;
+import dev.writ.server.gateway.RouteMap;
+import dev.writ.server.gateway.RouteMapException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -27,14 +30,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code writ gateway}: runs the policy enforcement point as a reverse proxy in front of one upstream API (enforce
- * mode: every request must carry a valid {@code Writ-SAE} envelope bound to it). As a sidecar, run one per agent on
- * loopback (the default listen address). Exit 2 on a usage or input error; otherwise runs until stopped.
+ * {@code writ gateway}: runs the policy enforcement point as a reverse proxy in front of one upstream API. Enforce
+ * mode (default): every request must carry a valid {@code Writ-SAE} envelope bound to it. Authorize mode: the gateway
+ * maps each request to an action with a route map ({@code --routes}), asks the Writ server ({@code --server}) with the
+ * agent's own credential, and forwards with the envelope on allow. As a sidecar, run one per agent on loopback (the
+ * default listen address). Exit 2 on a usage or input error (everything is checked before anything starts);
+ * otherwise runs until stopped.
  */
 @Command(
         name = "gateway",
         mixinStandardHelpOptions = true,
-        description = "Run the enforcing gateway (reverse proxy that forwards only requests with a valid Writ-SAE).")
+        description = "Run the gateway: enforce mode forwards only requests with a valid Writ-SAE; authorize mode"
+                + " obtains the Writ-SAE on the agent's behalf from a route map.")
 public final class GatewayCommand implements Callable<Integer> {
 
     @Mixin
@@ -43,7 +50,11 @@ public final class GatewayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--mode", defaultValue = "enforce", paramLabel = "MODE", description = "enforce (default).")
+    @Option(
+            names = "--mode",
+            defaultValue = "enforce",
+            paramLabel = "MODE",
+            description = "enforce (default) or authorize.")
     String mode;
 
     @Option(
@@ -68,9 +79,9 @@ public final class GatewayCommand implements Callable<Integer> {
 
     @Option(
             names = "--trust-bundle",
-            required = true,
             paramLabel = "PEM",
-            description = "PEM file with the trust anchors envelopes must chain to (GET /trust-bundle.pem).")
+            description = "PEM file with the trust anchors envelopes must chain to (GET /trust-bundle.pem). Required in"
+                    + " enforce mode; in authorize mode, envelopes are verified before forwarding when given.")
     Path trustBundle;
 
     @Option(
@@ -124,12 +135,38 @@ public final class GatewayCommand implements Callable<Integer> {
             description = "Idle timeout of an upstream exchange before answering 504 (default ${DEFAULT-VALUE}).")
     Duration upstreamTimeout;
 
+    @Option(
+            names = "--routes",
+            paramLabel = "FILE",
+            description =
+                    "Authorize mode: the YAML route map (method + path -> action, target, classification, params).")
+    Path routes;
+
+    @Option(
+            names = "--authorize-timeout",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
+            paramLabel = "DURATION",
+            description = "Authorize mode: how long one authorize call may take before 503 (default ${DEFAULT-VALUE}).")
+    Duration authorizeTimeout;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
+        if ("authorize".equals(mode)) {
+            return authorizeMode(err, out);
+        }
         if (!"enforce".equals(mode)) {
-            err.println("writ gateway: only --mode enforce is available");
+            err.println("writ gateway: --mode must be enforce or authorize");
+            return ExitCodes.USAGE;
+        }
+        if (routes != null) {
+            err.println("writ gateway: --routes is for --mode authorize");
+            return ExitCodes.USAGE;
+        }
+        if (trustBundle == null) {
+            err.println("writ gateway: --trust-bundle PEM is required in enforce mode");
             return ExitCodes.USAGE;
         }
         List<X509Certificate> anchors;
@@ -197,6 +234,52 @@ public final class GatewayCommand implements Callable<Integer> {
             if (client != null) {
                 client.close();
             }
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Authorize mode: check every setting, then serve until stopped. */
+    private int authorizeMode(PrintWriter err, PrintWriter out) throws Exception {
+        AuthorizingGateway gateway;
+        try {
+            if (routes == null) {
+                throw new IllegalArgumentException("--routes FILE is required in authorize mode");
+            }
+            // Options that would do nothing here are refused rather than silently ignored.
+            if (revocations != null || nonceDir != null || noRevocationPush) {
+                throw new IllegalArgumentException(
+                        "--revocations, --nonce-dir and --insecure-no-revocation-push are enforce-mode options");
+            }
+            if (global.serverUrl() == null) {
+                throw new IllegalArgumentException("--server URL (the Writ server that authorizes) is required");
+            }
+            RouteMap map = RouteMap.load(routes);
+            AuthorizingGateway.Builder b = AuthorizingGateway.builder()
+                    .upstream(upstream)
+                    .publicBaseUrl(publicUrl != null ? publicUrl : upstream)
+                    .routes(map)
+                    .writServer(URI.create(global.serverUrl()))
+                    .listen(parseListen(listen))
+                    .clockSkew(skew)
+                    .maxBody(maxBody)
+                    .authorizeTimeout(authorizeTimeout)
+                    .upstreamIdleTimeout(upstreamTimeout);
+            if (trustBundle != null) {
+                b.verifyEnvelopes(readBundle(trustBundle));
+            }
+            gateway = b.build();
+        } catch (RouteMapException e) {
+            err.println("writ gateway: " + e.getMessage());
+            return ExitCodes.USAGE;
+        } catch (Exception e) {
+            err.println("writ gateway: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        try (AuthorizingGateway running = gateway.start()) {
+            out.println("writ gateway: authorizing on " + running.uri() + " -> " + upstream + " (server "
+                    + global.serverUrl() + (running.verifiesEnvelopes() ? ", envelopes verified" : "") + ")");
+            out.flush();
+            running.join();
         }
         return ExitCodes.OK;
     }

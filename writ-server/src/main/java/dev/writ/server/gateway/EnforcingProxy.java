@@ -127,7 +127,7 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
      * The body is already read and verified, so there is nothing left to ask the upstream's permission to send: the
      * proxy must not run its {@code Expect: 100-continue} relay (it would wait for client content already consumed).
      */
-    private static Request withoutExpect(Request request) {
+    static Request withoutExpect(Request request) {
         if (!request.getHeaders().contains(HttpHeader.EXPECT)) {
             return request;
         }
@@ -197,7 +197,7 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
         return true;
     }
 
-    private static void respond(Response response, Callback callback, int status, String code, String message) {
+    static void respond(Response response, Callback callback, int status, String code, String message) {
         ObjectNode body = JSON.createObjectNode();
         ObjectNode error = body.putObject("error");
         error.put("code", code);

@@ -43,6 +43,12 @@ public final class Gateway implements AutoCloseable {
     /** The request header carrying the envelope. */
     public static final String SAE_HEADER = "Writ-SAE";
 
+    /** In authorize mode: the request header naming a granted approval to redeem (answered with a 202 before). */
+    public static final String APPROVAL_HEADER = "Writ-Approval";
+
+    /** In authorize mode: the request header naming the agent's session (the envelope's {@code ctx.session}). */
+    public static final String SESSION_HEADER = "Writ-Session";
+
     /** Default cap on a request body the gateway buffers to digest. */
     public static final int DEFAULT_MAX_BODY = 1024 * 1024;
 
@@ -232,7 +238,7 @@ public final class Gateway implements AutoCloseable {
             return new Gateway(this);
         }
 
-        private static Duration positive(Duration d, String what) {
+        static Duration positive(Duration d, String what) {
             Objects.requireNonNull(d, what);
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive");

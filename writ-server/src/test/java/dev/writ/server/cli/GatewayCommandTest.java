@@ -52,9 +52,9 @@ class GatewayCommandTest {
     void refusesAnUnknownModeAnEmptyBundleAndABadListenAddress() throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.pem"), "");
         String b = bundle().toString();
-        assertThat(run("--mode", "authorize", "--upstream", "http://x", "--trust-bundle", b)
-                        .exit())
-                .isEqualTo(ExitCodes.USAGE);
+        assertThat(run("--mode", "bogus", "--upstream", "http://x", "--trust-bundle", b, "--revocations", "http://x")
+                        .err())
+                .contains("--mode must be enforce or authorize");
         assertThat(run("--upstream", "http://x", "--trust-bundle", empty.toString(), "--revocations", "http://x")
                         .exit())
                 .isEqualTo(ExitCodes.USAGE);
@@ -68,6 +68,80 @@ class GatewayCommandTest {
         assertThat(run("--upstream", "http://x", "--trust-bundle", b, "--revocations", "http://x", "--skew", "1h")
                         .exit())
                 .isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
+    void authorizeModeChecksItsSettingsBeforeStarting() throws Exception {
+        Path routes = Files.writeString(
+                dir.resolve("routes.yaml"),
+                "routes:\n  - method: POST\n    path: /orders\n    action: erp.purchase_order.create\n"
+                        + "    classification: internal\n    params:\n      amount: /amount\n");
+        Path bad = Files.writeString(
+                dir.resolve("bad.yaml"),
+                "routes:\n  - method: POST\n    path: /orders\n    action: x\n    classification: internal\n"
+                        + "    params:\n      amount: amount\n");
+        Run noRoutes = run("--mode", "authorize", "--upstream", "http://x", "--server", "http://127.0.0.1:9");
+        assertThat(noRoutes.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noRoutes.err()).contains("--routes");
+        Run noServer = run("--mode", "authorize", "--upstream", "http://x", "--routes", routes.toString());
+        assertThat(noServer.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noServer.err()).contains("--server");
+        Run badMap = run(
+                "--mode", "authorize", "--upstream", "http://x", "--routes", bad.toString(), "--server", "http://s");
+        assertThat(badMap.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(badMap.err()).contains("bad.yaml line 2: params.amount");
+        Run missingMap = run(
+                "--mode",
+                "authorize",
+                "--upstream",
+                "http://x",
+                "--routes",
+                dir.resolve("absent.yaml").toString(),
+                "--server",
+                "http://s");
+        assertThat(missingMap.exit()).isEqualTo(ExitCodes.USAGE);
+        Run badServer = run(
+                "--mode", "authorize", "--upstream", "http://x", "--routes", routes.toString(), "--server", "ftp://s");
+        assertThat(badServer.exit()).isEqualTo(ExitCodes.USAGE);
+        Run badListen = run(
+                "--mode",
+                "authorize",
+                "--upstream",
+                "http://x",
+                "--routes",
+                routes.toString(),
+                "--server",
+                "http://s",
+                "--listen",
+                "nope");
+        assertThat(badListen.exit()).isEqualTo(ExitCodes.USAGE);
+        Run enforceOption = run(
+                "--mode",
+                "authorize",
+                "--upstream",
+                "http://x",
+                "--routes",
+                routes.toString(),
+                "--server",
+                "http://s",
+                "--revocations",
+                "http://s");
+        assertThat(enforceOption.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(enforceOption.err()).contains("enforce-mode options");
+        // Enforce mode still needs its trust bundle, and refuses a route map it would not use.
+        Run enforceNoBundle = run("--upstream", "http://x", "--revocations", "http://x");
+        assertThat(enforceNoBundle.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(enforceNoBundle.err()).contains("--trust-bundle");
+        Run enforceRoutes = run(
+                "--upstream",
+                "http://x",
+                "--trust-bundle",
+                bundle().toString(),
+                "--revocations",
+                "http://x",
+                "--routes",
+                routes.toString());
+        assertThat(enforceRoutes.exit()).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
