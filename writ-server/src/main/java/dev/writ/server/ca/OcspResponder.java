@@ -69,7 +69,7 @@ public final class OcspResponder implements RevocationListener {
 
     private record Cached(byte[] der, Instant refreshAfter) {}
 
-    private record Issuer(IssuingCa ca, List<byte[]> nameHashes, List<byte[]> keyHashes, DigestCalculator sha1) {}
+    private record Issuer(IssuingCa ca, List<byte[]> nameHashes, List<byte[]> keyHashes) {}
 
     public OcspResponder(TrustDomain domain, KeyCustody custody, Store store, InstantSource clock, Duration validity) {
         this.custody = custody;
@@ -87,7 +87,7 @@ public final class OcspResponder implements RevocationListener {
                     names.add(id.getIssuerNameHash());
                     keys.add(id.getIssuerKeyHash());
                 }
-                issuers.put(name, new Issuer(ca, names, keys, digests.get(CertificateID.HASH_SHA1)));
+                issuers.put(name, new Issuer(ca, names, keys));
             }
         } catch (OperatorCreationException | OCSPException e) {
             throw new IllegalStateException("digest unavailable", e);
@@ -131,6 +131,18 @@ public final class OcspResponder implements RevocationListener {
     }
 
     /**
+     * A fresh SHA-1 calculator. Bouncy Castle's calculators are stateful streams: one shared between threads mixes
+     * concurrent digests, which would staple responses with a wrong issuer hash, so every use gets its own.
+     */
+    private DigestCalculator sha1() throws OCSPException {
+        try {
+            return digests.get(CertificateID.HASH_SHA1);
+        } catch (OperatorCreationException e) {
+            throw new OCSPException("no SHA-1 digest available", e);
+        }
+    }
+
+    /**
      * The current OCSP response (DER) for a certificate issued by one of this trust domain's CAs, for stapling: at most
      * half its validity old, never older than the certificate's latest revocation.
      *
@@ -142,7 +154,7 @@ public final class OcspResponder implements RevocationListener {
             for (Issuer issuer : issuers.values()) {
                 if (issuer.ca().certificate().getSubject().equals(holder.getIssuer())) {
                     CertificateID id =
-                            new CertificateID(issuer.sha1(), issuer.ca().certificate(), certificate.getSerialNumber());
+                            new CertificateID(sha1(), issuer.ca().certificate(), certificate.getSerialNumber());
                     return cached(issuer.ca().name(), id);
                 }
             }
@@ -210,7 +222,7 @@ public final class OcspResponder implements RevocationListener {
         try {
             IssuingCa c = issuer.ca();
             BasicOCSPRespBuilder b =
-                    new BasicOCSPRespBuilder(c.responderCertificate().getSubjectPublicKeyInfo(), issuer.sha1());
+                    new BasicOCSPRespBuilder(c.responderCertificate().getSubjectPublicKeyInfo(), sha1());
             for (CertificateID id : ids) {
                 CertificateStatus status;
                 if (!issuedHere(ca, id)) {
