@@ -146,7 +146,9 @@ public final class SealedKey {
         }
         try {
             return new SealedSigner(SoftwareKey.fromPrivateKeyInfo(info));
-        } catch (CustodyException e) {
+        } catch (CustodyException | RuntimeException e) {
+            // CBC has no integrity: a damaged ciphertext can decrypt to a well-padded garbage structure, which must
+            // fail the same way as a wrong passphrase, never escape as an unchecked exception.
             throw new CustodyException(WRONG);
         }
     }
