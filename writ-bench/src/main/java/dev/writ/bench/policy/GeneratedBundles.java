@@ -156,7 +156,8 @@ final class GeneratedBundles {
     }
 
     static Trust trust() throws Exception {
-        KeyPair ca = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        KeyPair ca = KeyPairGenerator.getInstance("Ed25519", new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                .generateKeyPair();
         X500Name caName = new X500Name("CN=bench policy CA");
         X509v3CertificateBuilder cb = new JcaX509v3CertificateBuilder(
                 caName,

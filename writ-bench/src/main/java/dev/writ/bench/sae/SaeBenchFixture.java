@@ -69,9 +69,9 @@ final class SaeBenchFixture implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         dir = Files.createTempDirectory("writ-bench-sae");
         custody = SoftwareCustody.create(dir.resolve("custody"), MasterKey.generate(random), random);
-        KeyPair rk = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        KeyPair ik = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        KeyPair ok = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        KeyPair rk = KeyPairGenerator.getInstance("Ed25519", BC).generateKeyPair();
+        KeyPair ik = KeyPairGenerator.getInstance("Ed25519", BC).generateKeyPair();
+        KeyPair ok = KeyPairGenerator.getInstance("Ed25519", BC).generateKeyPair();
         X500Name rootName = new X500Name("CN=Bench Root");
         X500Name intName = new X500Name("CN=Bench Agents CA");
         root = cert(
