@@ -56,14 +56,17 @@ public final class HashStore implements AutoCloseable {
         if (!readOnly) {
             Files.createDirectories(dir);
         }
+        // Each level is its own file and a crash can leave the levels at different lengths: the tree size is the
+        // largest n whose every level is complete (level h holds n >>> h hashes), never simply the leaf count.
         long leaves = -1;
         for (int h = 0; Files.exists(dir.resolve(Integer.toString(h))); h++) {
             FileChannel ch = open(h);
-            long count = ch.size() / H;
-            if (h == 0) {
-                leaves = count;
-            }
             files.add(ch);
+            long count = ch.size() / H;
+            leaves = h == 0 ? count : Math.min(leaves, ((count + 1) << h) - 1);
+        }
+        if (!files.isEmpty() && files.size() < 63) {
+            leaves = Math.min(leaves, (1L << files.size()) - 1); // a level that was never written holds nothing
         }
         this.size = Math.max(0, leaves);
         if (readOnly) {
