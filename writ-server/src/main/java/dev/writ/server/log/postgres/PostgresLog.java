@@ -817,9 +817,14 @@ public final class PostgresLog implements TransparencyLog {
             }
         }
         // The smallest tree that holds the requested width of this tile.
-        long needed = path.isEntries()
-                ? path.index() * TilePath.FULL_WIDTH + path.width()
-                : (path.index() * TilePath.FULL_WIDTH + path.width()) << (8 * path.level());
+        int shift = path.isEntries() ? 0 : TilePath.HEIGHT * path.level();
+        long needed = Long.MAX_VALUE;
+        if (path.index() < (Long.MAX_VALUE >>> 9) && shift < 62) {
+            long count = path.index() * TilePath.FULL_WIDTH + path.width();
+            if (count <= (Long.MAX_VALUE >>> shift)) {
+                needed = count << shift;
+            }
+        }
         Published p = atLeast(needed);
         if (TiledTree.tileWidth(path.level(), path.index(), p.size()) < path.width()) {
             throw new LogException("log.not_found", "no such tile in the current tree");
