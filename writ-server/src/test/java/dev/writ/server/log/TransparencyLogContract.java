@@ -99,6 +99,8 @@ public abstract class TransparencyLogContract {
             LogReceipt last = log.append(entry(fs.size()));
             assertThat(last.index()).isEqualTo(fs.size());
             assertThat(log.size()).isEqualTo(fs.size() + 1);
+            System.out.println(getClass().getSimpleName() + ": "
+                    + seen.stream().map(Checkpoint::size).distinct().count() + " distinct checkpoints");
             assertPairwiseConsistent(log, seen);
             // A receipt never verifies for other bytes.
             assertThatThrownBy(() -> last.verify(entry(0), log.verifier()))

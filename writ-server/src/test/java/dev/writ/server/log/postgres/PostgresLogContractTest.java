@@ -122,6 +122,10 @@ class PostgresLogContractTest extends TransparencyLogContract {
             assertThat(a.stats().entries()).isEqualTo(300);
             assertThat(b.stats().entries()).isEqualTo(300);
             assertThat(a.stats().batches() + b.stats().batches()).isGreaterThan(2);
+            System.out.println("two nodes: " + a.stats() + " " + b.stats() + ", " + seen.size() + " receipts");
+            assertThat(a.stats().conflicts() + b.stats().conflicts())
+                    .as("a node found the other had appended")
+                    .isPositive();
         }
     }
 
