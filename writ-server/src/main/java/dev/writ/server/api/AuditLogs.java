@@ -20,6 +20,14 @@ public final class AuditLogs {
     }
 
     /**
+     * The checkpoint signer of a trust domain's log: the audit-signing key in custody, origin {@link #origin}. Every
+     * node of a multi-node deployment signs the shared log with it ({@code PostgresLog.open(location, signer)}).
+     */
+    public static CustodyCheckpointSigner signer(TrustDomain domain, KeyCustody custody) {
+        return new CustodyCheckpointSigner(custody, domain.auditSigning().key(), origin(domain));
+    }
+
+    /**
      * Opens (creating when needed) the audit log of a trust domain.
      *
      * @throws LogException when the log is locked by another process, damaged, or the key is unusable
