@@ -22,8 +22,10 @@ public final class AuditLogs {
     /**
      * The checkpoint signer of a trust domain's log: the audit-signing key in custody, origin {@link #origin}. Every
      * node of a multi-node deployment signs the shared log with it ({@code PostgresLog.open(location, signer)}).
+     *
+     * @throws LogException when the key is not usable as an Ed25519 checkpoint key
      */
-    public static CustodyCheckpointSigner signer(TrustDomain domain, KeyCustody custody) {
+    public static CustodyCheckpointSigner signer(TrustDomain domain, KeyCustody custody) throws LogException {
         return new CustodyCheckpointSigner(custody, domain.auditSigning().key(), origin(domain));
     }
 
