@@ -3,6 +3,7 @@ package dev.writ.server.redis;
 import dev.writ.core.nonce.NonceStore;
 import dev.writ.core.nonce.NonceStoreException;
 import io.lettuce.core.SetArgs;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -14,17 +15,18 @@ import java.util.Objects;
  *
  * <p>Fail closed: a closed or disconnected connection, an error reply or an answer slower than the connection's timeout
  * throws {@link NonceStoreException}, which the verifier turns into {@code sae.nonce_store} (the gateway answers 403).
- * The TTL is {@code expiresAt − now} from the injected clock, at least one second, so the key expires by Redis's own
- * clock and nodes need not agree on the time to the millisecond.
+ * The TTL is {@code expiresAt − now} from the injected clock, so the key expires by Redis's own clock and nodes need
+ * not agree with Redis on the time.
  *
  * <p>Durability is Redis's: with snapshotting only, a Redis crash can forget recent nonces; run Redis with
  * {@code appendonly yes} ({@code appendfsync everysec} or {@code always}) where that matters (see {@code docs/redis.md}).
- * The connection belongs to the caller: {@link #close} only stops this store from answering.
+ * A store built on a caller's connection leaves it open on {@link #close}; one from {@link #connect} closes its own.
  */
 public final class RedisNonceStore implements NonceStore {
     private final RedisConnection redis;
     private final String prefix;
     private final InstantSource clock;
+    private final boolean owned;
     private volatile boolean closed;
 
     /**
@@ -34,9 +36,26 @@ public final class RedisNonceStore implements NonceStore {
      *     {@code [A-Za-z0-9._-]}
      */
     public RedisNonceStore(RedisConnection redis, String trustDomain, InstantSource clock) {
+        this(redis, trustDomain, clock, false);
+    }
+
+    private RedisNonceStore(RedisConnection redis, String trustDomain, InstantSource clock, boolean owned) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.prefix = Keys.nonces(trustDomain);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.owned = owned;
+    }
+
+    /**
+     * A store on a connection of its own, which {@link #close} closes (for a PEP that uses Redis for nothing else).
+     *
+     * @throws RedisException as {@link RedisConnection#connect}
+     */
+    public static RedisNonceStore connect(String uri, Duration timeout, String trustDomain, InstantSource clock)
+            throws RedisException {
+        Keys.domain(trustDomain);
+        Objects.requireNonNull(clock, "clock");
+        return new RedisNonceStore(RedisConnection.connect(uri, timeout), trustDomain, clock, true);
     }
 
     /** The key a nonce is recorded under (for operators and tests). */
@@ -56,7 +75,8 @@ public final class RedisNonceStore implements NonceStore {
             throw new NonceStoreException(
                     RedisException.UNAVAILABLE + ": Redis at " + redis.endpoint() + " is not connected");
         }
-        long ttl = Math.max(1000, expiresAt.toEpochMilli() - clock.millis());
+        // An already expired nonce (the verifier refuses such an envelope anyway) is still recorded, for a moment.
+        long ttl = Math.max(1, expiresAt.toEpochMilli() - clock.millis());
         try {
             String reply = redis.await(
                     redis.commands().set(key, "1", SetArgs.Builder.nx().px(ttl)), "SET NX");
@@ -69,5 +89,8 @@ public final class RedisNonceStore implements NonceStore {
     @Override
     public void close() {
         closed = true;
+        if (owned) {
+            redis.close();
+        }
     }
 }
