@@ -79,6 +79,8 @@ public final class RedisRevocationRelay implements AutoCloseable {
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     private final LinkedBlockingDeque<Outgoing> outbox = new LinkedBlockingDeque<>();
+    /** The revocation the writer is appending (taken from the outbox, not yet acknowledged), or null. */
+    private volatile Outgoing inFlight;
     /** Entries read from Redis that the database has not confirmed yet, by serial, with their deadline. */
     private final Map<String, Unconfirmed> unconfirmed = new LinkedHashMap<>();
 
@@ -194,7 +196,7 @@ public final class RedisRevocationRelay implements AutoCloseable {
         if (now - lastContactMillis > staleMillis) {
             return false;
         }
-        Outgoing oldest = outbox.peekFirst();
+        Outgoing oldest = inFlight != null ? inFlight : outbox.peekFirst();
         return oldest == null || now - oldest.queuedMillis() <= staleMillis;
     }
 
@@ -208,7 +210,7 @@ public final class RedisRevocationRelay implements AutoCloseable {
                 cursor,
                 delivered.get(),
                 appended.get(),
-                outbox.size(),
+                outbox.size() + (inFlight != null ? 1 : 0),
                 pending,
                 dropped.get(),
                 lastError);
@@ -238,9 +240,11 @@ public final class RedisRevocationRelay implements AutoCloseable {
             if (next == null) {
                 continue;
             }
+            inFlight = next;
             while (!closed) {
                 try {
                     append(next.event());
+                    inFlight = null;
                     writerUp = true;
                     backoff = minBackoffMillis;
                     break;
@@ -543,8 +547,9 @@ public final class RedisRevocationRelay implements AutoCloseable {
                 }
             }
         }
-        if (!outbox.isEmpty()) {
-            LOG.warn("revocation relay closed with {} revocation(s) not yet appended", outbox.size());
+        int left = outbox.size() + (inFlight != null ? 1 : 0);
+        if (left > 0) {
+            LOG.warn("revocation relay closed with {} revocation(s) not yet appended", left);
         }
     }
 
