@@ -132,7 +132,7 @@ class RedisRevocationRelayTest {
         Node a = new Node(server, "a", db, Duration.ofMinutes(10));
         Node b = new Node(server, "b", db, Duration.ofMinutes(10));
         Node c = new Node(server, "c", null, Duration.ofMinutes(10));
-        int n = 50;
+        int n = 100;
         long[] micros = new long[2 * n];
         List<String> serials = new ArrayList<>();
         for (int i = 0; i < n; i++) {
