@@ -36,7 +36,7 @@ class RedisFanOutEndToEndTest {
         static Node open(Path dir, String token, String id, RedisServer server) throws Exception {
             TestDomain d = TestDomain.open(dir, token);
             TrustRuntime rt = d.runtime;
-            RedisConnection redis = RedisConnection.connect(server.uri(), Duration.ofMillis(500));
+            RedisConnection redis = RedisConnection.connect(server.uri(), Duration.ofSeconds(2));
             RedisRevocationRelay relay = RedisRevocationRelay.builder(
                             redis, rt.revocations(), rt.domain().name())
                     .nodeId(id)

@@ -56,8 +56,8 @@ class SharedNonceGatewayTest {
                 .build()
                 .start();
         assertThat(revocations.awaitSynced(Duration.ofSeconds(5))).isTrue();
-        noncesA = RedisNonceStore.connect(redis.uri(), Duration.ofMillis(300), "writ.local", InstantSource.system());
-        noncesB = RedisNonceStore.connect(redis.uri(), Duration.ofMillis(300), "writ.local", InstantSource.system());
+        noncesA = RedisNonceStore.connect(redis.uri(), Duration.ofSeconds(2), "writ.local", InstantSource.system());
+        noncesB = RedisNonceStore.connect(redis.uri(), Duration.ofSeconds(2), "writ.local", InstantSource.system());
         a = gateway(noncesA);
         b = gateway(noncesB);
     }

@@ -72,11 +72,11 @@ class RedisRevocationRelayTest {
                 counts.merge(e.serial(), 1, Integer::sum);
                 received.add(e);
             });
-            redis = RedisConnection.connect(server.uri(), Duration.ofMillis(300));
+            redis = RedisConnection.connect(server.uri(), Duration.ofSeconds(2));
             open.add(redis);
             RedisRevocationRelay.Builder b = RedisRevocationRelay.builder(redis, bus, DOMAIN)
                     .nodeId(id)
-                    .staleAfter(Duration.ofMillis(1500))
+                    .staleAfter(Duration.ofSeconds(3))
                     .confirmWindow(Duration.ofMillis(800))
                     .backoff(Duration.ofMillis(50), Duration.ofMillis(400));
             if (db != null) {
@@ -318,7 +318,7 @@ class RedisRevocationRelayTest {
     @Test
     void startingWithoutRedisIsAClearError() throws Exception {
         RedisServer server = redis(false);
-        RedisConnection c = RedisConnection.connect(server.uri(), Duration.ofMillis(300));
+        RedisConnection c = RedisConnection.connect(server.uri(), Duration.ofSeconds(2));
         open.add(c);
         server.stop();
         RedisRevocationRelay relay =
