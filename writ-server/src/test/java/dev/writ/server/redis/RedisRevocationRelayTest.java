@@ -271,10 +271,16 @@ class RedisRevocationRelayTest {
         RedisServer server = redis(false);
         Database db = new Database();
         Node b = new Node(server, "b", db, Duration.ofSeconds(1));
+        Node c = new Node(server, "c", null, Duration.ofMinutes(10)); // no database: learns only from the stream
         // Node A committed and died before appending: only the database knows.
         String s = serial();
         db.commit(new RevocationEvent(s, "agents", null, "keyCompromise", Instant.now()));
         await(() -> b.count(s) == 1, Duration.ofSeconds(5), "reconciliation delivered it");
+        // B appends what it caught up, so nodes without the database hear of it too.
+        await(() -> c.count(s) == 1, Duration.ofSeconds(2), "the node without a database heard of it");
+        assertThat(b.relay.status().appended()).isEqualTo(1);
+        Thread.sleep(200);
+        assertThat(b.count(s)).isEqualTo(1);
     }
 
     @Test
