@@ -568,8 +568,7 @@ public final class EvidenceBundleVerifier {
             if (repeat != null) {
                 checks.set(2, repeat);
             }
-            if (!SpiffeId.class.isInstance(null)
-                    && !domain.equals(verified.agent().trustDomain())) {
+            if (!domain.equals(verified.agent().trustDomain())) {
                 checks.set(
                         1,
                         EvidenceReport.Check.failed(
