@@ -10,6 +10,7 @@ import dev.writ.server.ca.CaException;
 import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.Pem;
 import dev.writ.server.ca.SigningLeaf;
+import dev.writ.server.forensic.DenialDetailStore;
 import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.CustodyCheckpointSigner;
 import dev.writ.server.log.LogException;
@@ -107,6 +108,7 @@ public final class AuthzRuntime implements AutoCloseable {
     private final PolicyService policies;
     private final ApprovalService approvals;
     private final Authorizer authorizer;
+    private final DenialDetailStore denialDetails;
     private final ScheduledExecutorService scheduler;
     private volatile long loadedVersion = -1;
 
@@ -134,6 +136,7 @@ public final class AuthzRuntime implements AutoCloseable {
                     o.random(),
                     o.approvalTtl(),
                     o.logTimeout());
+            this.denialDetails = new DenialDetailStore(db);
             this.authorizer = new Authorizer(
                     pdp,
                     trust.agents(),
@@ -142,6 +145,7 @@ public final class AuthzRuntime implements AutoCloseable {
                     new DenialSigner(trust.custody(), audit.key(), decisionChain, o.clock(), o.random()),
                     log,
                     approvals,
+                    denialDetails,
                     o.clock(),
                     o.saeLifetime(),
                     o.logTimeout());
@@ -230,6 +234,11 @@ public final class AuthzRuntime implements AutoCloseable {
 
     public Authorizer authorizer() {
         return authorizer;
+    }
+
+    /** The openings of denial commitments (detailed records and salts), for operators and auditors. */
+    public DenialDetailStore denialDetails() {
+        return denialDetails;
     }
 
     public Path logDir() {
