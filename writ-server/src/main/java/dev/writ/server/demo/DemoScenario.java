@@ -8,9 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.ActionRequest;
 import dev.writ.core.action.Classification;
 import dev.writ.core.action.HttpBinding;
+import dev.writ.core.evidence.DenialVerifier;
 import dev.writ.core.evidence.EvidenceBundleVerifier;
 import dev.writ.core.evidence.EvidenceException;
 import dev.writ.core.evidence.EvidenceReport;
+import dev.writ.core.evidence.VerifiedDenial;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.log.Checkpoint;
 import dev.writ.core.log.LogReceipt;
@@ -483,15 +485,44 @@ public final class DemoScenario {
                         .asText(null)
                 : null;
         int afterInjection = erp.executed();
+        // The agent can check its denial is genuine (DenialVerifier), and learns only the coarse code from it: the
+        // detail is behind a salted commitment.
+        VerifiedDenial verifiedDenial = null;
+        String denialFailure = null;
+        if (denied) {
+            try {
+                verifiedDenial = DenialVerifier.trusting(anchors).verify(((AuthorizeResult.Denied) injected).denial());
+            } catch (EvidenceException e) {
+                denialFailure = e.code();
+            }
+        }
+        VerifiedDenial vd = verifiedDenial;
+        String df = denialFailure;
+        boolean coarseOnly = vd != null
+                && vd.reasons().equals(List.of(code))
+                && vd.detailCommitment().isPresent();
         report.step(
                 "attack.unlisted_counterparty",
                 "Prompt-injected PO agent pays unlisted counterparty northwind-offshore-ltd: signed denial",
                 "deny",
-                denied && code.startsWith("denied") && "sae-denial+jwt".equals(denialTyp) && afterInjection == 1,
-                f -> f.put("decision", denied ? "deny" : code)
-                        .put("code", code)
-                        .put("signed_denial", denialTyp)
-                        .put("erp_executed", afterInjection));
+                denied
+                        && code.startsWith("denied")
+                        && "sae-denial+jwt".equals(denialTyp)
+                        && coarseOnly
+                        && afterInjection == 1,
+                f -> {
+                    f.put("decision", denied ? "deny" : code)
+                            .put("code", code)
+                            .put("signed_denial", denialTyp)
+                            .put("denial_verified", vd != null)
+                            .put(
+                                    "detail_committed",
+                                    vd != null && vd.detailCommitment().isPresent())
+                            .put("erp_executed", afterInjection);
+                    if (df != null) {
+                        f.put("denial_failure", df);
+                    }
+                });
 
         // SAE4 replayed at the gateway.
         Issued sae4 = envelopes.stream()

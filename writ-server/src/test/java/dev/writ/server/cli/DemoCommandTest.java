@@ -57,6 +57,8 @@ class DemoCommandTest {
         assertThat(injected.path("decision").asText()).isEqualTo("deny");
         assertThat(injected.path("code").asText()).isIn("denied", "denied.scope", "denied.policy");
         assertThat(injected.path("signed_denial").asText()).isEqualTo("sae-denial+jwt");
+        assertThat(injected.path("denial_verified").asBoolean()).isTrue();
+        assertThat(injected.path("detail_committed").asBoolean()).isTrue();
         JsonNode replay = facts(steps, "attack.replay");
         assertThat(replay.path("code").asText()).isEqualTo("sae.replay");
         assertThat(replay.path("erp_executed").asInt()).isEqualTo(1);
