@@ -764,7 +764,9 @@ public final class DemoScenario {
                 .findFirst()
                 .orElseThrow();
         String jti = claims(sae4.envelope().compact()).path("jti").asText();
+        long t0 = System.nanoTime();
         JsonNode custody = call("GET", "/api/v1/forensics/" + jti, auditorToken, null);
+        long forensicsMs = (System.nanoTime() - t0) / 1_000_000;
         List<String> chain = new ArrayList<>();
         JsonNode t = custody.path("tree");
         while (t.isObject()) {
@@ -809,11 +811,13 @@ public final class DemoScenario {
                     f.put(
                             "checkpoint_size",
                             custody.path("checkpoint").path("size").asLong());
+                    f.put("elapsed_ms", forensicsMs);
                     if (!everyCheck) {
                         f.put("failure", firstFailure(custody));
                     }
                 });
 
+        long t1 = System.nanoTime();
         HttpResponse<byte[]> zip = http.send(
                 HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/forensics/" + jti + "/bundle"))
                         .timeout(Duration.ofSeconds(30))
@@ -829,6 +833,7 @@ public final class DemoScenario {
         } catch (EvidenceException e) {
             failure = e.code() + ": " + e.getMessage();
         }
+        long bundleMs = (System.nanoTime() - t1) / 1_000_000;
         // The injected payment's denial: its detail opens the commitment the public log carries.
         List<String> detailed = new ArrayList<>();
         if (verified != null) {
@@ -862,6 +867,7 @@ public final class DemoScenario {
                         && "evidence.file_hash".equals(tc),
                 f -> {
                     f.put("http_status", zip.statusCode()).put("bytes", zip.body().length);
+                    f.put("export_and_verify_ms", bundleMs);
                     if (r != null) {
                         f.put(
                                 "envelopes",
