@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.HttpBinding;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.log.Checkpoint;
+import dev.writ.core.log.LogReceipt;
 import dev.writ.core.log.LogVerificationException;
-import dev.writ.core.log.Merkle;
 import dev.writ.core.log.NoteVerifier;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.sae.Envelopes;
@@ -299,7 +299,7 @@ public final class EvidenceBundleVerifier {
                 throw new EvidenceException("evidence.inconsistent", name, "the log entry is not a JSON object");
             }
             entries.put(index, e);
-            inclusion.put(index, inclusion(files, index, f.getValue(), checkpoint));
+            inclusion.put(index, inclusion(files, index, f.getValue(), files.get(EvidenceFormat.CHECKPOINT), logKey));
             if (e.path("jws").isTextual()) {
                 entryByJws.put(e.get("jws").textValue(), index);
             }
@@ -465,33 +465,31 @@ public final class EvidenceBundleVerifier {
         return c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
     }
 
+    /**
+     * The entry's receipt ({@link LogReceipt} JSON: index, proof, checkpoint) must carry the bundle's checkpoint and
+     * prove the exact entry bytes under it.
+     */
     private static EvidenceReport.Check inclusion(
-            Map<String, byte[]> files, long index, byte[] entry, Checkpoint checkpoint) {
-        String name = EvidenceFormat.proof(index);
-        byte[] p = files.get(name);
-        if (p == null) {
+            Map<String, byte[]> files, long index, byte[] entry, byte[] checkpoint, NoteVerifier key) {
+        String name = EvidenceFormat.receipt(index);
+        byte[] r = files.get(name);
+        if (r == null) {
             return EvidenceReport.Check.failed("inclusion", "evidence.inclusion", name + " is missing");
         }
         try {
-            JsonNode proof = SignedJws.JSON.readTree(p);
-            if (proof == null
-                    || proof.path("index").asLong(-1) != index
-                    || proof.path("size").asLong(-1) != checkpoint.size()
-                    || !proof.path("proof").isArray()) {
+            LogReceipt receipt = LogReceipt.fromJson(SignedJws.JSON.readTree(r));
+            // One checkpoint for the whole bundle: the latest one, which every receipt is against.
+            if (receipt.index() != index || !MessageDigest.isEqual(receipt.checkpoint(), checkpoint)) {
                 return EvidenceReport.Check.failed(
-                        "inclusion", "evidence.inclusion", name + " is not a proof of this entry under the checkpoint");
+                        "inclusion",
+                        "evidence.inclusion",
+                        name + " is not a receipt of this entry under log/checkpoint");
             }
-            List<byte[]> hashes = new ArrayList<>();
-            for (JsonNode h : proof.get("proof")) {
-                hashes.add(Base64.getDecoder().decode(h.asText()));
-            }
-            Merkle.verifyInclusion(index, checkpoint.size(), Merkle.leafHash(entry), hashes, checkpoint.rootHash());
+            receipt.verify(entry, key);
             return EvidenceReport.Check.ok("inclusion");
-        } catch (LogVerificationException | IOException | IllegalArgumentException e) {
+        } catch (LogVerificationException | IOException | RuntimeException e) {
             return EvidenceReport.Check.failed(
-                    "inclusion",
-                    "evidence.inclusion",
-                    "log entry " + index + " is not included under the checkpoint of size " + checkpoint.size());
+                    "inclusion", "evidence.inclusion", "log entry " + index + " is not included under the checkpoint");
         }
     }
 

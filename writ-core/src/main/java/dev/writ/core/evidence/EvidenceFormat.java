@@ -21,7 +21,7 @@ public final class EvidenceFormat {
 
     /** Every path a bundle may hold; anything else is refused. */
     static final Pattern PATHS = Pattern.compile("manifest\\.json|log/checkpoint|log/key"
-            + "|log/entries/(0|[1-9][0-9]{0,17})\\.json|log/proofs/(0|[1-9][0-9]{0,17})\\.json"
+            + "|log/entries/(0|[1-9][0-9]{0,17})\\.json|log/receipts/(0|[1-9][0-9]{0,17})\\.json"
             + "|envelopes/" + JTI + "\\.jws|ocsp/" + JTI + "\\.der"
             + "|denials/" + JTI + "\\.jws|denials/" + JTI + "\\.detail\\.json"
             + "|approvals/" + HEX + "\\.jws|certificates/" + HEX + "\\.der"
@@ -67,8 +67,9 @@ public final class EvidenceFormat {
         return "log/entries/" + index + ".json";
     }
 
-    public static String proof(long index) {
-        return "log/proofs/" + index + ".json";
+    /** The log receipt of entry {@code index} ({@code LogReceipt} JSON), under the bundle's checkpoint. */
+    public static String receipt(long index) {
+        return "log/receipts/" + index + ".json";
     }
 
     /** Whether {@code path} is one a bundle may hold. */

@@ -11,6 +11,7 @@ import dev.writ.core.evidence.EvidenceFormat;
 import dev.writ.core.evidence.EvidenceReport;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.log.Checkpoint;
+import dev.writ.core.log.LogReceipt;
 import dev.writ.core.log.LogVerificationException;
 import dev.writ.core.log.NoteVerifier;
 import dev.writ.core.sae.Envelopes;
@@ -202,14 +203,9 @@ public final class ForensicService {
         for (long i : entries) {
             byte[] entry = log.entry(i);
             files.put(EvidenceFormat.entry(i), entry);
-            ObjectNode proof = NF.objectNode();
-            proof.put("index", i);
-            proof.put("size", size);
-            ArrayNode hashes = proof.putArray("proof");
-            for (byte[] h : log.inclusionProof(i, size)) {
-                hashes.add(Base64.getEncoder().encodeToString(h));
-            }
-            files.put(EvidenceFormat.proof(i), CanonicalJson.encode(proof));
+            // A receipt in the log's own JSON form, so `writ log verify RECEIPT --entry FILE` checks it too.
+            LogReceipt receipt = new LogReceipt(i, log.inclusionProof(i, size), note);
+            files.put(EvidenceFormat.receipt(i), CanonicalJson.encode(receipt.toJson()));
             JsonNode e = JSON.readTree(entry);
             String jws = e.path("jws").asText();
             String entryJti = e.path("jti").asText();

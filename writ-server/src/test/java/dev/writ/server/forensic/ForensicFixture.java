@@ -209,6 +209,10 @@ final class ForensicFixture implements AutoCloseable {
                 .asText();
     }
 
+    static JsonNode header(String compact) throws Exception {
+        return JSON.readTree(Base64.getUrlDecoder().decode(compact.split("\\.")[0]));
+    }
+
     static JsonNode claims(String compact) throws Exception {
         return JSON.readTree(Base64.getUrlDecoder().decode(compact.split("\\.")[1]));
     }

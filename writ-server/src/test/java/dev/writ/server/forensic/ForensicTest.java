@@ -315,23 +315,56 @@ class ForensicTest {
         assertThat(rotated.status()).as(rotated.body().toString()).isEqualTo(200);
         String newSerial = rotated.body().path("serial").asText();
         assertThat(newSerial).isNotEqualTo(a.body().path("serial").asText());
-        // The old certificate is gone from service (revoked); the evidence of what it signed is not.
+        // Rotation revoked the old certificate (superseded) and destroyed the old key; what it signed stays evidence.
         TestDomain.Resp revoked = f.d.call(
                 "DELETE",
                 "/api/v1/certificates/" + a.body().path("serial").asText() + "?reason=superseded",
                 f.d.adminToken,
                 null);
-        assertThat(revoked.status()).isIn(200, 409);
+        assertThat(revoked.status()).isEqualTo(409);
+        TestDomain.Resp fresh =
+                f.d.call("POST", "/v1/authorize", credential, ForensicFixture.budget("s-rot", List.of()));
+        assertThat(fresh.status()).isEqualTo(200);
+        assertThat(ForensicFixture.header(fresh.body().path("sae").asText())
+                        .path("kid")
+                        .asText())
+                .isNotEqualTo(ForensicFixture.header(old).path("kid").asText());
 
         EvidenceBundleVerifier v = EvidenceBundleVerifier.trusting(List.of(f.root()));
         assertThat(v.verify(before).report().ok()).isTrue();
-        byte[] after = f.bundle(jti(old));
-        EvidenceReport report = v.verify(after).report();
+        EvidenceReport report = v.verify(f.bundle(jti(old))).report();
         assertThat(report.node(jti(old)).orElseThrow().ok()).isTrue();
-        assertThat(report.checkpoint().size())
-                .isGreaterThan(v.verify(before).report().checkpoint().size());
+        // The same session now holds the envelope signed with the new key; its bundle verifies as well.
+        assertThat(v.verify(f.bundle(jti(fresh.body().path("sae").asText())))
+                        .report()
+                        .ok())
+                .isTrue();
         assertThat(Envelopes.hash(old))
                 .isEqualTo(report.node(jti(old)).orElseThrow().hash());
+    }
+
+    @Test
+    void anOutsideToolChecksTheManifestAndTheDenialCommitmentsWithTheStandardLibrary() throws Exception {
+        Path zip = tmp.resolve("outside.zip");
+        Files.write(zip, f.bundle(jti(f.sae2)));
+        Path script = Path.of(
+                System.getProperty("writ.repo.root"), "writ-server/src/test/resources/forensics/check_bundle.py");
+        Process p = new ProcessBuilder("python3", script.toString(), zip.toString())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("ok files=").contains("openings=1").contains(jti(f.sae2));
+        // And it notices an altered file, too.
+        Map<String, byte[]> files = unzip(Files.readAllBytes(zip));
+        files.get("log/checkpoint")[3] ^= 1;
+        Files.write(zip, zip(files));
+        Process q = new ProcessBuilder("python3", script.toString(), zip.toString())
+                .redirectErrorStream(true)
+                .start();
+        String bad = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(q.waitFor()).isNotZero();
+        assertThat(bad).contains("altered: log/checkpoint");
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ class PostgresStoreTest extends StoreContract {
                 versions.add(rs.getString(1));
             }
             // The same version numbers as the SQLite migrations: both backends evolve together.
-            assertThat(versions).containsExactly("1", "100", "200");
+            assertThat(versions).containsExactly("1", "100", "200", "400");
         }
     }
 
