@@ -417,11 +417,16 @@ public final class EvidenceBundleVerifier {
     private NoteVerifier logKey(Map<String, byte[]> files, Map<String, X509Certificate> certs, Instant at)
             throws EvidenceException {
         NoteVerifier key;
+        byte[] file = required(files, EvidenceFormat.LOG_KEY);
         try {
-            key = NoteVerifier.parse(
-                    new String(required(files, EvidenceFormat.LOG_KEY), StandardCharsets.UTF_8).strip());
+            key = NoteVerifier.parse(new String(file, StandardCharsets.UTF_8).strip());
         } catch (LogVerificationException e) {
             throw new EvidenceException("evidence.log_key", EvidenceFormat.LOG_KEY, "not a verifier key");
+        }
+        // One spelling: the key and a newline.
+        if (!MessageDigest.isEqual(file, (key.keyString() + "\n").getBytes(StandardCharsets.UTF_8))) {
+            throw new EvidenceException(
+                    "evidence.log_key", EvidenceFormat.LOG_KEY, "not exactly one verifier key and a newline");
         }
         for (X509Certificate c : certs.values()) {
             SubjectPublicKeyInfo spki =

@@ -214,6 +214,58 @@ class ForensicTest {
     }
 
     @Test
+    void anAlteredFileIsCaughtBySignaturesAndProofsEvenWhenTheManifestIsRecomputed() throws Exception {
+        // The manifest only detects accidents and names files; the evidence rests on signatures, hashes and proofs.
+        byte[] zip = f.bundle(jti(f.sae2));
+        EvidenceBundleVerifier v = EvidenceBundleVerifier.trusting(List.of(f.root()));
+        Map<String, byte[]> files = unzip(zip);
+        Map<String, String> codes = new java.util.TreeMap<>();
+        for (String name : files.keySet()) {
+            if (name.equals("manifest.json")) {
+                continue;
+            }
+            int len = files.get(name).length;
+            for (int pos : new int[] {0, len / 2, len - 1}) {
+                Map<String, byte[]> altered = copy(files);
+                altered.get(name)[pos] ^= 0x01;
+                byte[] bad = zip(rehash(altered));
+                String what = name + "@" + pos;
+                try {
+                    v.verify(bad);
+                    throw new AssertionError("undetected: " + what);
+                } catch (EvidenceException e) {
+                    codes.merge(name.replaceAll("/[^/]*$", "/"), e.code(), (a, b) -> a.contains(b) ? a : a + "," + b);
+                    // The failure names the file, or the check and the record it concerns.
+                    assertThat(e.file().isPresent() || e.getMessage().contains("check failed"))
+                            .as(what + ": " + e.getMessage())
+                            .isTrue();
+                }
+            }
+        }
+        assertThat(codes.get("log/"))
+                .as(codes.toString())
+                .contains("evidence.checkpoint")
+                .contains("evidence.log_key");
+        assertThat(codes.get("log/entries/")).as(codes.toString()).isNotEmpty();
+        assertThat(codes.get("denials/")).as(codes.toString()).contains("denial.commitment");
+        assertThat(codes.get("policies/")).as(codes.toString()).contains("evidence.policy");
+    }
+
+    /** A manifest recomputed over altered files: what a forger would do. */
+    static Map<String, byte[]> rehash(Map<String, byte[]> files) throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode)
+                ForensicFixture.JSON.readTree(files.get("manifest.json"));
+        com.fasterxml.jackson.databind.node.ObjectNode listed = m.putObject("files");
+        for (Map.Entry<String, byte[]> e : files.entrySet()) {
+            if (!e.getKey().equals("manifest.json")) {
+                listed.put(e.getKey(), "sha256:" + ForensicService.sha256Hex(e.getValue()));
+            }
+        }
+        files.put("manifest.json", dev.writ.core.json.CanonicalJson.encode(m));
+        return files;
+    }
+
+    @Test
     void aParentThatIsNotInTheLogIsNamed() throws Exception {
         String ghost = "sha256:" + "ab".repeat(32);
         String orphan = f.allow(ForensicFixture.budget("s-orphan", List.of(ghost)));
