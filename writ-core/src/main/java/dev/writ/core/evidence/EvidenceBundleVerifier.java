@@ -524,7 +524,7 @@ public final class EvidenceBundleVerifier {
 
         // The envelope as of its issue time: the historical view of the PEP's checks 1 to 6 (no replay: its nonce was
         // used; no local revocation set: the staple says what was known when it was signed).
-        String sig = "signature", chain = "chain", ocsp = "ocsp";
+        String sig = "signature", chain = "chain", ocsp = "ocsp", scope = "scope";
         VerifiedAction verified = null;
         String fileName = EvidenceFormat.envelope(jti);
         byte[] file = files.get(fileName);
@@ -533,6 +533,7 @@ public final class EvidenceBundleVerifier {
                     sig, "evidence.inconsistent", fileName + " is missing or differs from the log entry"));
             checks.add(EvidenceReport.Check.notChecked(chain));
             checks.add(EvidenceReport.Check.notChecked(ocsp));
+            checks.add(EvidenceReport.Check.notChecked(scope));
         } else {
             try {
                 long iat = claims.path("iat").asLong();
@@ -543,22 +544,21 @@ public final class EvidenceBundleVerifier {
                         .withoutReplayCheck()
                         .build();
                 verified = v.verify(compact);
-                checks.add(EvidenceReport.Check.ok(sig));
-                checks.add(EvidenceReport.Check.ok(chain));
-                checks.add(EvidenceReport.Check.ok(ocsp));
+                for (String c : List.of(sig, chain, ocsp, scope)) {
+                    checks.add(EvidenceReport.Check.ok(c));
+                }
                 agentId = verified.agentId();
             } catch (SaeVerificationException e) {
+                // SaeVerifier stops at the first failure: the stages before it passed, those after it did not run.
                 String code = e.reason();
-                String what = category(code);
-                for (String c : List.of(sig, chain, ocsp)) {
-                    if (c.equals(what)) {
+                int failed = stage(code);
+                String failedCheck = failed == 1 ? chain : failed == 2 ? ocsp : failed == 4 ? scope : sig;
+                for (String c : List.of(sig, chain, ocsp, scope)) {
+                    int at = c.equals(chain) ? 1 : c.equals(ocsp) ? 2 : c.equals(sig) ? 3 : 4;
+                    if (c.equals(failedCheck)) {
                         checks.add(EvidenceReport.Check.failed(c, code, e.getMessage()));
-                    } else if (what.equals(sig) || (what.equals(ocsp) && c.equals(chain))) {
-                        // Signature failures include parse failures; chain comes before the staple.
-                        checks.add(
-                                what.equals(sig) && !code.equals("sae.signature")
-                                        ? EvidenceReport.Check.notChecked(c)
-                                        : EvidenceReport.Check.ok(c));
+                    } else if (at < failed) {
+                        checks.add(EvidenceReport.Check.ok(c));
                     } else {
                         checks.add(EvidenceReport.Check.notChecked(c));
                     }
@@ -618,7 +618,11 @@ public final class EvidenceBundleVerifier {
                 checks);
     }
 
-    private static String category(String code) {
+    /**
+     * The stage of {@link SaeVerifier} a code comes from: 0 parse, 1 chain, 2 revocation (the staple), 3 signature,
+     * 4 time and scope (a historical check runs at {@code iat}, so time fails only for an impossible lifetime).
+     */
+    private static int stage(String code) {
         return switch (code) {
             case "sae.chain",
                     "sae.cert_expired",
@@ -626,9 +630,11 @@ public final class EvidenceBundleVerifier {
                     "sae.kid",
                     "sae.iss",
                     "sae.alg",
-                    "sae.scope.malformed" -> "chain";
-            case "sae.ocsp_invalid", "sae.ocsp_stale", "sae.revoked", "sae.revocation_unavailable" -> "ocsp";
-            default -> "signature";
+                    "sae.scope.malformed" -> 1;
+            case "sae.ocsp_invalid", "sae.ocsp_stale", "sae.revoked", "sae.revocation_unavailable" -> 2;
+            case "sae.signature" -> 3;
+            case "sae.lifetime", "sae.not_yet_valid", "sae.expired", "sae.audience" -> 4;
+            default -> code.startsWith("sae.scope.") ? 4 : 0;
         };
     }
 

@@ -19,7 +19,7 @@ public final class EvidenceReport {
     }
 
     /**
-     * One check of one node: {@code signature}, {@code chain}, {@code ocsp}, {@code binding}, {@code parents},
+     * One check of one node: {@code signature}, {@code chain}, {@code ocsp}, {@code scope}, {@code binding}, {@code parents},
      * {@code inclusion}, {@code policy} (envelopes); {@code signature}, {@code detail}, {@code inclusion},
      * {@code policy} (denials). A failure carries a stable code and a message naming what is wrong.
      */

@@ -805,7 +805,7 @@ public final class DemoScenario {
                     f.put("nodes", custody.path("nodes").size());
                     f.put("approval_bound", approvalBound);
                     f.put("policy", policy);
-                    f.put("checks", "signature, chain, ocsp, binding, parents, inclusion, policy");
+                    f.put("checks", "signature, chain, ocsp, scope, binding, parents, inclusion, policy");
                     f.put("all_checks_passed", everyCheck);
                     f.put("related_denials", denials);
                     f.put(

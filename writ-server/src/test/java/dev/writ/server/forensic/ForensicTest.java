@@ -76,7 +76,8 @@ class ForensicTest {
             checks(n).forEach(c -> names.add(c.path("check").asText()));
             if (n.path("kind").asText().equals("sae")) {
                 assertThat(names)
-                        .containsExactly("signature", "chain", "ocsp", "binding", "parents", "inclusion", "policy");
+                        .containsExactly(
+                                "signature", "chain", "ocsp", "scope", "binding", "parents", "inclusion", "policy");
             }
             // The policy version that was evaluated, named.
             assertThat(n.path("policy").path("name").asText()).isEqualTo("procurement");
