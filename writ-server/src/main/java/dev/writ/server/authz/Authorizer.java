@@ -12,6 +12,7 @@ import dev.writ.server.approval.ApprovalException;
 import dev.writ.server.approval.ApprovalService;
 import dev.writ.server.ca.AgentService;
 import dev.writ.server.ca.AuthenticatedAgent;
+import dev.writ.server.forensic.DenialDetailStore;
 import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.AgentPrincipal;
 import dev.writ.server.policy.Decision;
@@ -49,10 +50,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Allow: a fresh OCSP staple, the envelope signed in custody with the agent's key, its entry
  *       {@code {"jti","jws","type":"sae"}} appended and durable; the result carries the log receipt.
  *   <li>Deny: two denial records signed with the decision key. The detailed one (reason codes: {@code scope.*}, the
- *       determining policy ids, {@code policy.*}, {@code approval.*}) goes only to the audit log. The one released to
- *       the agent has a single coarse reason, {@link #COARSE_SCOPE}, {@link #COARSE_POLICY} or {@link #COARSE}, so the
- *       agent learns <em>that</em> it was denied but never which policy did it. Both sit in one log entry
- *       {@code {"detail":<detailed>,"jti":<released jti>,"jws":<released>,"type":"denial"}}, durable before return.
+ *       determining policy ids, {@code policy.*}, {@code approval.*}) is kept with its salt in the
+ *       {@link DenialDetailStore} for operators and auditors. The one released to the agent has a single coarse reason,
+ *       {@link #COARSE_SCOPE}, {@link #COARSE_POLICY} or {@link #COARSE}, so the agent learns <em>that</em> it was
+ *       denied but never which policy did it, and its {@code detail} claim is a salted commitment to the detailed one.
+ *       The log is public, so its entry {@code {"jti":<released jti>,"jws":<released>,"type":"denial"}} holds only the
+ *       released record. Both are durable before return.
  *   <li>Pending: an approval record bound to the request hash, signed and logged ({@link ApprovalService#request}).
  * </ol>
  *
@@ -85,7 +88,7 @@ public final class Authorizer {
      *
      * @param code the coarse code ({@link #COARSE_SCOPE}, {@link #COARSE_POLICY}, {@link #COARSE})
      * @param denial the released (coarse) signed denial
-     * @param detail the detailed signed denial, for the log and operators only: never send it to the agent
+     * @param detail the detailed signed denial, for operators and auditors only: never send it to the agent
      */
     public record Denied(String code, SignedEnvelope denial, SignedEnvelope detail, List<String> reasons)
             implements Outcome {
@@ -104,6 +107,7 @@ public final class Authorizer {
     private final DenialSigner denialSigner;
     private final TransparencyLog log;
     private final ApprovalService approvals;
+    private final DenialDetailStore denialDetails;
     private final InstantSource clock;
     private final Duration lifetime;
     private final Duration logTimeout;
@@ -111,6 +115,8 @@ public final class Authorizer {
     private final ConcurrentHashMap<String, Optional<ModelInfo>> models = new ConcurrentHashMap<>();
 
     /**
+     * Without a store for denial details: a denial then fails closed (503), since its detail would be lost.
+     *
      * @param lifetime envelope lifetime, 30 to 300 s
      * @param logTimeout how long to wait for the log to make an entry durable before failing the request
      */
@@ -125,6 +131,27 @@ public final class Authorizer {
             InstantSource clock,
             Duration lifetime,
             Duration logTimeout) {
+        this(pdp, agents, ocsp, saeSigner, denialSigner, log, approvals, null, clock, lifetime, logTimeout);
+    }
+
+    /**
+     * @param denialDetails where the opening of each denial's commitment (detailed record, salt) is kept
+     * @param lifetime envelope lifetime, 30 to 300 s
+     * @param logTimeout how long to wait for the log to make an entry durable before failing the request
+     */
+    public Authorizer(
+            PolicyDecisionPoint pdp,
+            AgentService agents,
+            dev.writ.server.ca.OcspResponder ocsp,
+            SaeSigner saeSigner,
+            DenialSigner denialSigner,
+            TransparencyLog log,
+            ApprovalService approvals,
+            DenialDetailStore denialDetails,
+            InstantSource clock,
+            Duration lifetime,
+            Duration logTimeout) {
+        this.denialDetails = denialDetails;
         this.pdp = Objects.requireNonNull(pdp, "pdp");
         this.agents = Objects.requireNonNull(agents, "agents");
         this.ocsp = Objects.requireNonNull(ocsp, "ocsp");
@@ -263,24 +290,32 @@ public final class Authorizer {
     private Denied deny(AuthenticatedAgent agent, AuthorizeRequest request, String policyHash, List<String> reasons)
             throws AuthorizeException {
         String coarse = coarse(reasons);
-        SignedEnvelope detail;
-        SignedEnvelope released;
         String session = request.session().isEmpty() ? null : request.session();
+        DenialSigner.Committed signed;
         try {
-            detail = denialSigner.sign(
-                    agent.certificate(), agent.spiffeId(), request.action(), policyHash, reasons, session);
-            released = denialSigner.sign(
-                    agent.certificate(), agent.spiffeId(), request.action(), policyHash, List.of(coarse), session);
+            signed = denialSigner.signCommitted(
+                    agent.certificate(), agent.spiffeId(), request.action(), policyHash, reasons, coarse, session);
         } catch (Exception e) {
             throw AuthorizeException.unavailable("the denial could not be signed", e);
+        }
+        SignedEnvelope released = signed.released();
+        // Invariant 9 with a public log: the log gets the released record, whose signed claims commit to the detail;
+        // the detail and its salt are kept for operators and auditors, durably, before anything is released.
+        if (denialDetails == null) {
+            throw AuthorizeException.unavailable("no store for denial details", null);
+        }
+        try {
+            denialDetails.save(new DenialDetailStore.Detail(
+                    released.jti(), signed.detail().compact(), signed.salt(), signed.commitment(), clock.instant()));
+        } catch (Exception e) {
+            throw AuthorizeException.unavailable("the denial detail could not be stored", e);
         }
         ObjectNode entry = JsonNodeFactory.instance.objectNode();
         entry.put("type", "denial");
         entry.put("jti", released.jti());
         entry.put("jws", released.compact());
-        entry.put("detail", detail.compact());
         append(CanonicalJson.encode(entry));
-        return new Denied(coarse, released, detail, reasons);
+        return new Denied(coarse, released, signed.detail(), reasons);
     }
 
     private Pending pending(

@@ -10,6 +10,7 @@ import dev.writ.server.ca.CaException;
 import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.Pem;
 import dev.writ.server.ca.SigningLeaf;
+import dev.writ.server.forensic.DenialDetailStore;
 import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.CustodyCheckpointSigner;
 import dev.writ.server.log.LogException;
@@ -108,6 +109,7 @@ public final class AuthzRuntime implements AutoCloseable {
     private final PolicyService policies;
     private final ApprovalService approvals;
     private final Authorizer authorizer;
+    private final DenialDetailStore denialDetails;
     private final ScheduledExecutorService scheduler;
     private volatile long loadedVersion = -1;
 
@@ -136,6 +138,7 @@ public final class AuthzRuntime implements AutoCloseable {
                     o.random(),
                     o.approvalTtl(),
                     o.logTimeout());
+            this.denialDetails = new DenialDetailStore(db);
             this.authorizer = new Authorizer(
                     pdp,
                     trust.agents(),
@@ -144,6 +147,7 @@ public final class AuthzRuntime implements AutoCloseable {
                     new DenialSigner(trust.custody(), audit.key(), decisionChain, o.clock(), o.random()),
                     log,
                     approvals,
+                    denialDetails,
                     o.clock(),
                     o.saeLifetime(),
                     o.logTimeout());
@@ -248,6 +252,11 @@ public final class AuthzRuntime implements AutoCloseable {
 
     public Authorizer authorizer() {
         return authorizer;
+    }
+
+    /** The openings of denial commitments (detailed records and salts), for operators and auditors. */
+    public DenialDetailStore denialDetails() {
+        return denialDetails;
     }
 
     public Path logDir() {

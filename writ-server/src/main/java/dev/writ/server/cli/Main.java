@@ -25,7 +25,9 @@ import picocli.CommandLine.Command;
             AuthorizeCommand.class,
             ApprovalsCommand.class,
             GatewayCommand.class,
-            DemoCommand.class
+            DemoCommand.class,
+            ForensicCommand.class,
+            BundleCommand.class
         })
 public final class Main implements Runnable {
     @Override

@@ -11,6 +11,10 @@ import dev.writ.server.ca.Pem;
 import dev.writ.server.events.EventSink;
 import dev.writ.server.events.OutboxRelay;
 import dev.writ.server.events.RevocationEvent;
+import dev.writ.server.forensic.ForensicException;
+import dev.writ.server.forensic.ForensicHandler;
+import dev.writ.server.forensic.ForensicService;
+import dev.writ.server.forensic.Forensics;
 import dev.writ.server.gateway.InMemoryRevocationFeed;
 import dev.writ.server.gateway.RevocationFeed;
 import dev.writ.server.gateway.RevocationStreamHandler;
@@ -48,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * What {@code writ serve} mounts on top of the trust domain's own handlers: the authorize path and approvals
  * ({@link AuthzRuntime}: {@code /v1/authorize}, {@code /v1/approvals}, {@code /api/v1/approvals}, {@code /log},
  * {@code /v1/log}), the policy control plane ({@code /api/v1/policies}: push, list, show, activate, with events
- * written to the audit log), the relay that moves certificate lifecycle events from the outbox into the audit log, and
+ * written to the audit log), forensics ({@code /api/v1/forensics}), the relay that moves certificate lifecycle events from the outbox into the audit log, and
  * the PEP revocation push ({@code GET /v1/revocations/stream}), fed from the runtime's
  * {@link dev.writ.server.events.RevocationBus}.
  *
@@ -65,6 +69,7 @@ public final class ServerWiring implements AutoCloseable {
     private final OutboxRelay relay;
     private final ScheduledExecutorService relayScheduler;
     private final Auth auth;
+    private final ForensicService forensics;
 
     private ServerWiring(TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock)
             throws CaException, PolicyException {
@@ -73,6 +78,7 @@ public final class ServerWiring implements AutoCloseable {
         this.auth = rt.auth();
         if (authz == null) {
             this.policies = null;
+            this.forensics = null;
             this.relay = null;
             this.relayScheduler = null;
             return;
@@ -81,6 +87,11 @@ public final class ServerWiring implements AutoCloseable {
         // lifecycle events through the transactional outbox, relayed in order.
         AuditLogEventSink logSink = new AuditLogEventSink(authz.log());
         this.policies = policyService(rt, logSink, clock);
+        try {
+            this.forensics = Forensics.forServer(rt, authz);
+        } catch (ForensicException e) {
+            throw new CaException(CaException.Kind.INTERNAL, "internal", "cannot set up forensics", e);
+        }
         this.relay = new OutboxRelay(rt.store(), logSink, clock);
         this.relayScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "writ-outbox-relay");
@@ -158,6 +169,7 @@ public final class ServerWiring implements AutoCloseable {
         if (authz != null) {
             authz.mountOn(server);
             server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
+            server.mount(ForensicHandler.PATH, ForensicHandler.router(forensics, auth));
         }
         server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
         return server;

@@ -8,6 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.ActionRequest;
 import dev.writ.core.action.Classification;
 import dev.writ.core.action.HttpBinding;
+import dev.writ.core.evidence.DenialVerifier;
+import dev.writ.core.evidence.EvidenceBundleVerifier;
+import dev.writ.core.evidence.EvidenceException;
+import dev.writ.core.evidence.EvidenceReport;
+import dev.writ.core.evidence.VerifiedDenial;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.log.Checkpoint;
 import dev.writ.core.log.LogReceipt;
@@ -79,6 +84,7 @@ public final class DemoScenario {
     static final String TENANT = "acme";
     static final List<String> SUPPLIERS = List.of("acme-supplies", "globex", "initech", "umbrella-office");
     static final String APPROVER = "Dana Ruiz, finance";
+    static final String AUDITOR = "Sam Okafor, internal audit";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NF = JsonNodeFactory.instance;
 
@@ -105,6 +111,8 @@ public final class DemoScenario {
     private String serverUrl;
     private String adminToken;
     private String approverToken;
+    private String auditorToken;
+    private String session;
     private List<X509Certificate> anchors;
     private NoteVerifier logKey;
     private DemoErp erp;
@@ -199,6 +207,13 @@ public final class DemoScenario {
         String approverId = Tokens.newId(random);
         rt.store().inTransaction(tx -> {
             tx.operatorTokens().insert(approverId, Tokens.hash(approverToken), "approver", APPROVER, clock.instant());
+            return null;
+        });
+        // An auditor, who reads the chain of custody and exports evidence (step 5).
+        auditorToken = Tokens.newOperatorToken(random);
+        String auditorId = Tokens.newId(random);
+        rt.store().inTransaction(tx -> {
+            tx.operatorTokens().insert(auditorId, Tokens.hash(auditorToken), "auditor", AUDITOR, clock.instant());
             return null;
         });
 
@@ -325,7 +340,7 @@ public final class DemoScenario {
 
     private void workflow() throws Exception {
         report.section("Workflow: order 500 units of part X from vendor globex (500 x 24.00 EUR)");
-        String session = "demo-" + Long.toHexString(random.nextLong());
+        session = "demo-" + Long.toHexString(random.nextLong());
         AuthorizeOptions base = AuthorizeOptions.defaults().withSession(session);
 
         ObjectNode analyseParams = NF.objectNode().put("part", "X").put("quantity", QUANTITY);
@@ -459,7 +474,9 @@ public final class DemoScenario {
                 .put("currency", "EUR")
                 .put("supplier", "northwind-offshore-ltd"));
         ActionRequest evil = purchaseOrder("northwind-offshore-ltd", 990_000, evilBody);
-        AuthorizeResult injected = client("po").authorize(evil, AuthorizeOptions.defaults());
+        // In the workflow's session: its denial is part of that session's evidence (step 5).
+        AuthorizeResult injected =
+                client("po").authorize(evil, AuthorizeOptions.defaults().withSession(session));
         boolean denied = injected instanceof AuthorizeResult.Denied;
         String code = denied ? ((AuthorizeResult.Denied) injected).code() : kind(injected);
         String denialTyp = denied
@@ -468,15 +485,44 @@ public final class DemoScenario {
                         .asText(null)
                 : null;
         int afterInjection = erp.executed();
+        // The agent can check its denial is genuine (DenialVerifier), and learns only the coarse code from it: the
+        // detail is behind a salted commitment.
+        VerifiedDenial verifiedDenial = null;
+        String denialFailure = null;
+        if (denied) {
+            try {
+                verifiedDenial = DenialVerifier.trusting(anchors).verify(((AuthorizeResult.Denied) injected).denial());
+            } catch (EvidenceException e) {
+                denialFailure = e.code();
+            }
+        }
+        VerifiedDenial vd = verifiedDenial;
+        String df = denialFailure;
+        boolean coarseOnly = vd != null
+                && vd.reasons().equals(List.of(code))
+                && vd.detailCommitment().isPresent();
         report.step(
                 "attack.unlisted_counterparty",
                 "Prompt-injected PO agent pays unlisted counterparty northwind-offshore-ltd: signed denial",
                 "deny",
-                denied && code.startsWith("denied") && "sae-denial+jwt".equals(denialTyp) && afterInjection == 1,
-                f -> f.put("decision", denied ? "deny" : code)
-                        .put("code", code)
-                        .put("signed_denial", denialTyp)
-                        .put("erp_executed", afterInjection));
+                denied
+                        && code.startsWith("denied")
+                        && "sae-denial+jwt".equals(denialTyp)
+                        && coarseOnly
+                        && afterInjection == 1,
+                f -> {
+                    f.put("decision", denied ? "deny" : code)
+                            .put("code", code)
+                            .put("signed_denial", denialTyp)
+                            .put("denial_verified", vd != null)
+                            .put(
+                                    "detail_committed",
+                                    vd != null && vd.detailCommitment().isPresent())
+                            .put("erp_executed", afterInjection);
+                    if (df != null) {
+                        f.put("denial_failure", df);
+                    }
+                });
 
         // SAE4 replayed at the gateway.
         Issued sae4 = envelopes.stream()
@@ -707,6 +753,188 @@ public final class DemoScenario {
                         f.put("failure", why);
                     }
                 });
+
+        forensics();
+    }
+
+    /** Chain of custody of SAE4 from the log, then its evidence bundle verified offline with the root alone. */
+    private void forensics() throws Exception {
+        Issued sae4 = envelopes.stream()
+                .filter(i -> i.label().equals("SAE4"))
+                .findFirst()
+                .orElseThrow();
+        String jti = claims(sae4.envelope().compact()).path("jti").asText();
+        long t0 = System.nanoTime();
+        JsonNode custody = call("GET", "/api/v1/forensics/" + jti, auditorToken, null);
+        long forensicsMs = (System.nanoTime() - t0) / 1_000_000;
+        List<String> chain = new ArrayList<>();
+        JsonNode t = custody.path("tree");
+        while (t.isObject()) {
+            chain.add(t.path("jti").asText());
+            t = t.path("parents").path(0);
+        }
+        List<String> expected = new ArrayList<>();
+        for (String label : List.of("SAE4", "SAE3", "SAE2", "SAE1")) {
+            envelopes.stream()
+                    .filter(i -> i.label().equals(label))
+                    .findFirst()
+                    .ifPresent(i -> expected.add(
+                            claims(i.envelope().compact()).path("jti").asText()));
+        }
+        JsonNode subject = custody.path("nodes").path(0);
+        boolean approvalBound = subject.path("approval").isTextual()
+                && checkStatus(subject, "binding").equals("ok");
+        boolean everyCheck = custody.path("ok").asBoolean();
+        String policy = subject.path("policy").path("name").asText("?") + " "
+                + subject.path("policy").path("label").asText("?");
+        int denials = custody.path("related_denials").size();
+        HttpResponse<String> agentTry = send(
+                "GET",
+                "/api/v1/forensics/" + jti,
+                agents.get("analyzer").path("credential").asText(),
+                null);
+        report.step(
+                "evidence.forensics",
+                "Chain of custody of SAE4 rebuilt from the log (GET /api/v1/forensics/{jti}, auditor): SAE4 <- SAE3 <-"
+                        + " SAE2 <- SAE1, every link verified",
+                "SAE4 -> SAE1, every check passed",
+                chain.equals(expected) && approvalBound && everyCheck && denials >= 1,
+                f -> {
+                    ArrayNode c = f.putArray("chain");
+                    chain.forEach(c::add);
+                    f.put("nodes", custody.path("nodes").size());
+                    f.put("approval_bound", approvalBound);
+                    f.put("policy", policy);
+                    f.put("checks", "signature, chain, ocsp, scope, binding, parents, inclusion, policy");
+                    f.put("all_checks_passed", everyCheck);
+                    f.put("related_denials", denials);
+                    f.put(
+                            "checkpoint_size",
+                            custody.path("checkpoint").path("size").asLong());
+                    f.put("elapsed_ms", forensicsMs);
+                    if (!everyCheck) {
+                        f.put("failure", firstFailure(custody));
+                    }
+                });
+
+        long t1 = System.nanoTime();
+        HttpResponse<byte[]> zip = http.send(
+                HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/forensics/" + jti + "/bundle"))
+                        .timeout(Duration.ofSeconds(30))
+                        .header("Authorization", "Bearer " + auditorToken)
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        // Offline: nothing but the root certificate of the trust bundle; no server, no network.
+        EvidenceBundleVerifier offline = EvidenceBundleVerifier.trusting(anchors);
+        String failure = null;
+        EvidenceReport verified = null;
+        try {
+            verified = offline.verify(zip.body()).report();
+        } catch (EvidenceException e) {
+            failure = e.code() + ": " + e.getMessage();
+        }
+        long bundleMs = (System.nanoTime() - t1) / 1_000_000;
+        // The injected payment's denial: its detail opens the commitment the public log carries.
+        List<String> detailed = new ArrayList<>();
+        if (verified != null) {
+            verified.nodes().stream().filter(n -> n.kind().equals("denial")).forEach(n -> detailed.addAll(n.reasons()));
+        }
+        // One altered byte anywhere in the bundle is caught, naming the file.
+        String tamperCode = null;
+        String tamperFile = null;
+        try {
+            offline.verify(alterOneByte(zip.body(), "envelopes/" + jti + ".jws"));
+        } catch (EvidenceException e) {
+            tamperCode = e.code();
+            tamperFile = e.file().orElse(null);
+        }
+        EvidenceReport r = verified;
+        String why = failure;
+        String tc = tamperCode;
+        String tf = tamperFile;
+        report.step(
+                "evidence.bundle",
+                "Evidence bundle exported (GET /api/v1/forensics/{jti}/bundle) and verified offline with only the root"
+                        + " certificate; one altered byte is caught",
+                "verified offline; tampering detected",
+                zip.statusCode() == 200
+                        && r != null
+                        && r.nodes().stream()
+                                        .filter(n -> n.kind().equals("sae"))
+                                        .count()
+                                == 4
+                        && !detailed.isEmpty()
+                        && "evidence.file_hash".equals(tc),
+                f -> {
+                    f.put("http_status", zip.statusCode()).put("bytes", zip.body().length);
+                    f.put("export_and_verify_ms", bundleMs);
+                    if (r != null) {
+                        f.put(
+                                "envelopes",
+                                r.nodes().stream()
+                                        .filter(n -> n.kind().equals("sae"))
+                                        .count());
+                        f.put(
+                                "denials",
+                                r.nodes().stream()
+                                        .filter(n -> n.kind().equals("denial"))
+                                        .count());
+                        f.put("checkpoint_size", r.checkpoint().size());
+                    }
+                    ArrayNode d = f.putArray("denial_detail");
+                    detailed.forEach(d::add);
+                    f.put("tampered_code", tc).put("tampered_file", tf);
+                    if (why != null) {
+                        f.put("failure", why);
+                    }
+                });
+        boolean agentRefused = agentTry.statusCode() == 403;
+        report.step(
+                "evidence.forensics_denied_to_agents",
+                "An agent credential cannot read forensics (denial details stay with operators and auditors)",
+                "refused",
+                agentRefused,
+                f -> f.put("http_status", agentTry.statusCode()).put("code", errorCode(agentTry.body())));
+    }
+
+    private static String firstFailure(JsonNode report) {
+        for (JsonNode n : report.path("nodes")) {
+            for (JsonNode c : n.path("checks")) {
+                if ("failed".equals(c.path("status").asText())) {
+                    return n.path("jti").asText() + " " + c.path("check").asText() + ": "
+                            + c.path("code").asText() + " " + c.path("message").asText();
+                }
+            }
+        }
+        return "none";
+    }
+
+    private static String checkStatus(JsonNode node, String check) {
+        for (JsonNode c : node.path("checks")) {
+            if (check.equals(c.path("check").asText())) {
+                return c.path("status").asText();
+            }
+        }
+        return "absent";
+    }
+
+    /** The bundle with one byte of one file flipped (the archive rewritten, so only the content differs). */
+    static byte[] alterOneByte(byte[] zip, String name) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (var in = new java.util.zip.ZipInputStream(new ByteArrayInputStream(zip));
+                var z = new java.util.zip.ZipOutputStream(out)) {
+            java.util.zip.ZipEntry e;
+            while ((e = in.getNextEntry()) != null) {
+                byte[] b = in.readAllBytes();
+                if (e.getName().equals(name) && b.length > 0) {
+                    b[b.length / 2] ^= 0x01;
+                }
+                z.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                z.write(b);
+                z.closeEntry();
+            }
+        }
+        return out.toByteArray();
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.writ.server.sae;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.ActionRequest;
+import dev.writ.core.evidence.DenialCommitment;
 import dev.writ.core.sae.Envelopes;
 import dev.writ.server.custody.CustodyException;
 import dev.writ.server.custody.KeyCustody;
@@ -23,7 +24,8 @@ import javax.security.auth.x500.X500Principal;
  *
  * <p>Claims: {@code iss} (the decision certificate's subject DN), {@code sub} (the target), {@code agent} ({@code dn},
  * {@code id} the SPIFFE ID, {@code kid} the agent certificate hash), {@code act}, {@code pol}, {@code reasons} (array
- * of codes), {@code iat}, {@code jti}, and {@code ctx.session} when known.
+ * of codes), {@code iat}, {@code jti}, {@code ctx.session} when known, and on a released record {@code detail}: the
+ * salted commitment to the detailed record ({@link #signCommitted}).
  */
 public final class DenialSigner {
     private final KeyCustody custody;
@@ -70,6 +72,58 @@ public final class DenialSigner {
             List<String> reasons,
             String session)
             throws CustodyException {
+        return sign(agentCertificate, agentId, action, policyHash, reasons, session, null);
+    }
+
+    /**
+     * A denial in two records: the released one, which names only {@code coarseCode} and carries in its {@code detail}
+     * claim a salted commitment ({@link DenialCommitment}) to the detailed one, which names {@code reasons}. Only the
+     * released record goes to the agent and to the public audit log; the detailed record and the salt are kept for
+     * operators and auditors, who check them against the commitment.
+     *
+     * @param reasons the detailed reason codes, at least one
+     * @param coarseCode the only reason the released record names
+     * @throws CustodyException when custody cannot sign
+     */
+    public Committed signCommitted(
+            X509Certificate agentCertificate,
+            String agentId,
+            ActionRequest action,
+            String policyHash,
+            List<String> reasons,
+            String coarseCode,
+            String session)
+            throws CustodyException {
+        Objects.requireNonNull(coarseCode, "coarseCode");
+        SignedEnvelope detail = sign(agentCertificate, agentId, action, policyHash, reasons, session, null);
+        byte[] s = new byte[DenialCommitment.SALT_BYTES];
+        random.nextBytes(s);
+        String salt = DenialCommitment.salt(s);
+        String commitment = DenialCommitment.commit(detail.compact(), salt);
+        SignedEnvelope released =
+                sign(agentCertificate, agentId, action, policyHash, List.of(coarseCode), session, commitment);
+        return new Committed(released, detail, salt, commitment);
+    }
+
+    /**
+     * A released denial and the opening of its commitment.
+     *
+     * @param released the record for the agent and the log ({@code reasons} = the coarse code, {@code detail} = the
+     *     commitment)
+     * @param detail the detailed record: never for the agent or the public log
+     * @param salt the commitment's salt (base64url): kept with the detail, never published on its own
+     */
+    public record Committed(SignedEnvelope released, SignedEnvelope detail, String salt, String commitment) {}
+
+    private SignedEnvelope sign(
+            X509Certificate agentCertificate,
+            String agentId,
+            ActionRequest action,
+            String policyHash,
+            List<String> reasons,
+            String session,
+            String commitment)
+            throws CustodyException {
         Objects.requireNonNull(agentCertificate, "agentCertificate");
         Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(policyHash, "policyHash");
@@ -101,6 +155,9 @@ public final class DenialSigner {
         claims.put("jti", jti);
         if (session != null) {
             claims.putObject("ctx").put("session", session);
+        }
+        if (commitment != null) {
+            claims.put("detail", commitment);
         }
         String compact = Jws.sign(custody, decisionKey, header, claims);
         return new SignedEnvelope(

@@ -8,6 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.HttpBinding;
+import dev.writ.core.evidence.DenialCommitment;
+import dev.writ.core.evidence.DenialVerifier;
+import dev.writ.core.evidence.VerifiedDenial;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.log.LogReceipt;
 import dev.writ.core.log.NoteVerifier;
@@ -19,6 +22,7 @@ import dev.writ.core.sae.SaeVerificationException;
 import dev.writ.core.sae.SaeVerifier;
 import dev.writ.core.sae.VerifiedAction;
 import dev.writ.server.api.TestDomain;
+import dev.writ.server.forensic.DenialDetailStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,6 +81,11 @@ class AuthorizeEndToEndTest {
         TestDomain.Resp entry =
                 f.d.call("GET", "/v1/log/entries/" + proof.body().path("index").asLong(), null, null);
         return entry.body().path("json");
+    }
+
+    /** The detailed denial record kept for the released denial {@code jti}. */
+    static String detailOf(String jti) throws Exception {
+        return f.authz.denialDetails().find(jti).orElseThrow().detailJws();
     }
 
     static List<JsonNode> logEntries(String type) throws Exception {
@@ -140,13 +149,24 @@ class AuthorizeEndToEndTest {
         assertThat(claims.path("agent").path("id").asText()).isEqualTo(buyer.spiffeId());
         assertThat(payloadHeaderTyp(denial)).isEqualTo(Envelopes.DENIAL_TYP);
 
-        // The detailed denial, with the policy id, is in the log entry the released denial's jti points to.
+        // The public log entry holds only the released denial: nothing in it names the policy (invariant 9).
         JsonNode entry = logEntryByJti(claims.path("jti").asText());
         assertThat(entry.path("type").asText()).isEqualTo("denial");
         assertThat(entry.path("jws").asText()).isEqualTo(denial);
-        JsonNode detail = payload(entry.path("detail").asText());
+        assertThat(entry.has("detail")).isFalse();
+        assertThat(entry.toString()).doesNotContain("unlisted-counterparty");
+        // The detailed denial is kept for auditors, and opens the commitment the released record signs.
+        DenialDetailStore.Detail stored =
+                f.authz.denialDetails().find(claims.path("jti").asText()).orElseThrow();
+        JsonNode detail = payload(stored.detailJws());
         assertThat(detail.path("reasons").toString()).contains("unlisted-counterparty");
         assertThat(detail.path("pol").asText()).isEqualTo(claims.path("pol").asText());
+        assertThat(claims.path("detail").asText())
+                .isEqualTo(DenialCommitment.commit(stored.detailJws(), stored.salt()));
+        VerifiedDenial opened = DenialVerifier.trusting(List.of(f.root()))
+                .open(DenialVerifier.trusting(List.of(f.root())).verify(denial), stored.detailJws(), stored.salt());
+        assertThat(opened.reasons()).containsExactly("denied.policy");
+        assertThat(opened.detailedReasons().orElseThrow().toString()).contains("unlisted-counterparty");
     }
 
     static String payloadHeaderTyp(String compact) throws Exception {
@@ -163,10 +183,8 @@ class AuthorizeEndToEndTest {
         TestDomain.Resp r = f.authorize(buyer.credential(), body);
         assertThat(r.status()).isEqualTo(403);
         assertThat(r.body().path("code").asText()).isEqualTo("denied.scope");
-        JsonNode detail = payload(logEntryByJti(
-                        payload(r.body().path("denial").asText()).path("jti").asText())
-                .path("detail")
-                .asText());
+        JsonNode detail = payload(
+                detailOf(payload(r.body().path("denial").asText()).path("jti").asText()));
         assertThat(detail.path("reasons").get(0).asText()).startsWith("scope.");
     }
 
@@ -279,9 +297,7 @@ class AuthorizeEndToEndTest {
 
     static String detailReasons(TestDomain.Resp deny) throws Exception {
         String jti = payload(deny.body().path("denial").asText()).path("jti").asText();
-        return payload(logEntryByJti(jti).path("detail").asText())
-                .path("reasons")
-                .toString();
+        return payload(detailOf(jti)).path("reasons").toString();
     }
 
     String approvedFor(AuthzFixture.Agent agent, long amount) throws Exception {

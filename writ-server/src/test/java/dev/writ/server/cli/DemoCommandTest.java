@@ -57,6 +57,8 @@ class DemoCommandTest {
         assertThat(injected.path("decision").asText()).isEqualTo("deny");
         assertThat(injected.path("code").asText()).isIn("denied", "denied.scope", "denied.policy");
         assertThat(injected.path("signed_denial").asText()).isEqualTo("sae-denial+jwt");
+        assertThat(injected.path("denial_verified").asBoolean()).isTrue();
+        assertThat(injected.path("detail_committed").asBoolean()).isTrue();
         JsonNode replay = facts(steps, "attack.replay");
         assertThat(replay.path("code").asText()).isEqualTo("sae.replay");
         assertThat(replay.path("erp_executed").asInt()).isEqualTo(1);
@@ -85,6 +87,30 @@ class DemoCommandTest {
         assertThat(consistency.path("to_size").asLong())
                 .isGreaterThan(consistency.path("from_size").asLong());
 
+        // Step 5, forensics: SAE4's chain of custody back to SAE1, every link verified; the bundle verified offline.
+        JsonNode forensics = facts(steps, "evidence.forensics");
+        assertThat(forensics.path("chain")).hasSize(4);
+        assertThat(forensics.path("chain").get(0).asText())
+                .isEqualTo(sae4.path("jti").asText());
+        assertThat(forensics.path("chain").get(3).asText())
+                .isEqualTo(facts(steps, "sae1").path("jti").asText());
+        assertThat(forensics.path("approval_bound").asBoolean()).isTrue();
+        assertThat(forensics.path("all_checks_passed").asBoolean()).isTrue();
+        assertThat(forensics.path("policy").asText()).startsWith("procurement");
+        assertThat(forensics.path("related_denials").asInt()).isEqualTo(1);
+        JsonNode bundle = facts(steps, "evidence.bundle");
+        assertThat(bundle.path("http_status").asInt()).isEqualTo(200);
+        assertThat(bundle.path("envelopes").asInt()).isEqualTo(4);
+        assertThat(bundle.path("denials").asInt()).isEqualTo(1);
+        // Invariant 9: the detail is in the auditor's bundle (opened from the commitment), never in the agent's answer.
+        assertThat(bundle.path("denial_detail").toString()).contains("scope.counterparty");
+        assertThat(injected.toString()).doesNotContain("scope.counterparty");
+        assertThat(bundle.path("tampered_code").asText()).isEqualTo("evidence.file_hash");
+        assertThat(bundle.path("tampered_file").asText()).startsWith("envelopes/");
+        JsonNode refused = facts(steps, "evidence.forensics_denied_to_agents");
+        assertThat(refused.path("http_status").asInt()).isEqualTo(403);
+        assertThat(refused.path("code").asText()).isEqualTo("auth.agent_forbidden");
+
         // --data is kept, holds the domain, and a second run refuses it.
         assertThat(data.resolve("domain.json")).exists();
         CliTest.Run again = CliTest.writ("demo", "--data", data.toString());
@@ -102,7 +128,7 @@ class DemoCommandTest {
                 .contains("5. Evidence, verified offline")
                 .contains("✓ 4.2 SAE4 replayed")
                 .doesNotContain("✗")
-                .contains("✓ demo passed: 22/22");
+                .contains("✓ demo passed: 25/25");
         assertThat(countDemoDirs()).isEqualTo(before);
     }
 
