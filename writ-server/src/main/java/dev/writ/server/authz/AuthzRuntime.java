@@ -189,9 +189,12 @@ public final class AuthzRuntime implements AutoCloseable {
      * {@code /v1/log} on {@code server} (before or after it started).
      */
     public WritServer mountOn(WritServer server) {
-        server.mount("/v1/authorize", AuthorizeHandler.router(authorizer, trust.auth()));
+        server.mount("/v1/authorize", AuthorizeHandler.router(authorizer, trust.auth(), server.metrics()));
         server.mount("/v1/approvals", ApprovalHandler.router(approvals, trust.auth()));
         server.mount("/api/v1/approvals", ApprovalHandler.router(approvals, trust.auth()));
+        log.observeCommits(server.metrics()::logCommitted);
+        server.metrics().logSize(log::size);
+        server.metrics().approvalsPending(this::pendingApprovals);
         server.mount("/log", new LogHandler(log));
         server.mount("/v1/log", new LogHandler(log));
         return server;
@@ -214,6 +217,14 @@ public final class AuthzRuntime implements AutoCloseable {
         loadedVersion = version;
         LOG.info("policy version {} active ({})", version, pdp.activeHash().orElse("none"));
         return true;
+    }
+
+    private long pendingApprovals() {
+        try {
+            return approvals.list("pending", 1000).size();
+        } catch (dev.writ.server.approval.ApprovalException e) {
+            throw new IllegalStateException("approvals cannot be counted", e);
+        }
     }
 
     public AuditLog log() {

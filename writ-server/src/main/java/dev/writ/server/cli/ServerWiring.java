@@ -159,7 +159,9 @@ public final class ServerWiring implements AutoCloseable {
             authz.mountOn(server);
             server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
         }
-        server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
+        RevocationStreamHandler stream = new RevocationStreamHandler(feed);
+        server.metrics().revocationSubscribers(stream::subscribers);
+        server.mount(RevocationStreamHandler.PATH, stream);
         return server;
     }
 
