@@ -1,5 +1,7 @@
 package dev.writ.server.ops;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,8 +15,8 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Serves {@code GET /openapi.json}: the hand-written OpenAPI 3.1 description of the HTTP interface, a resource of this
- * package ({@link #SERVER_RESOURCE} for {@code writ serve}, {@link #GATEWAY_RESOURCE} for {@code writ gateway}'s own
+ * Serves {@code GET /openapi.json}: the hand-written OpenAPI 3.1 description of the HTTP interface (YAML resources of
+ * this package, served as JSON) ({@link #SERVER_RESOURCE} for {@code writ serve}, {@link #GATEWAY_RESOURCE} for {@code writ gateway}'s own
  * surface). A test starts the real server and checks the document against the routes it mounts, both ways.
  */
 public final class OpenApiHandler extends Handler.Abstract {
@@ -22,10 +24,10 @@ public final class OpenApiHandler extends Handler.Abstract {
     public static final String PATH = "/openapi.json";
 
     /** The resource describing {@code writ serve}. */
-    public static final String SERVER_RESOURCE = "/dev/writ/server/ops/openapi.json";
+    public static final String SERVER_RESOURCE = "/dev/writ/server/ops/openapi.yaml";
 
     /** The resource describing the endpoints {@code writ gateway} answers itself (everything else is proxied). */
-    public static final String GATEWAY_RESOURCE = "/dev/writ/server/ops/gateway-openapi.json";
+    public static final String GATEWAY_RESOURCE = "/dev/writ/server/ops/gateway-openapi.yaml";
 
     private final byte[] document;
 
@@ -39,14 +41,15 @@ public final class OpenApiHandler extends Handler.Abstract {
     }
 
     /**
-     * The bytes of a bundled document.
+     * A bundled document as JSON. The source is hand-written YAML (easier to review); it is converted once, here.
      *
-     * @throws UncheckedIOException when the resource is missing from the build (a packaging error)
+     * @throws UncheckedIOException when the resource is missing or unreadable (a packaging error)
      */
     public static byte[] document(String resource) {
         try (InputStream in = OpenApiHandler.class.getResourceAsStream(resource)) {
             Objects.requireNonNull(in, () -> "missing resource " + resource);
-            return in.readAllBytes();
+            JsonNode tree = new YAMLMapper().readTree(in);
+            return Json.MAPPER.writeValueAsBytes(tree);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

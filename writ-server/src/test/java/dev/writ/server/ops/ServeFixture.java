@@ -41,7 +41,11 @@ final class ServeFixture implements AutoCloseable {
         serving = CompletableFuture.supplyAsync(
                 () -> Main.commandLine().execute("serve", "--data", data.toString(), "--port", "0"));
         try {
-            server = started.get(60, TimeUnit.SECONDS);
+            CompletableFuture.anyOf(started, serving).get(60, TimeUnit.SECONDS);
+            if (!started.isDone()) {
+                throw new IllegalStateException("writ serve exited with " + serving.get());
+            }
+            server = started.get();
         } finally {
             ServeCommand.customizer((rt, server) -> {});
         }
