@@ -186,7 +186,8 @@ public final class AuthzRuntime implements AutoCloseable {
 
     /**
      * Mounts {@code /v1/authorize}, {@code /v1/approvals}, {@code /api/v1/approvals}, {@code /log} and
-     * {@code /v1/log} on {@code server} (before or after it started).
+     * {@code /v1/log} on {@code server} (before or after it started), records into its metrics, and makes its
+     * {@code /readyz} follow the audit log (not ready while the log refuses appends).
      */
     public WritServer mountOn(WritServer server) {
         server.mount("/v1/authorize", AuthorizeHandler.router(authorizer, trust.auth(), server.metrics()));
@@ -195,6 +196,8 @@ public final class AuthzRuntime implements AutoCloseable {
         log.observeCommits(server.metrics()::logCommitted);
         server.metrics().logSize(log::size);
         server.metrics().approvalsPending(this::pendingApprovals);
+        // Not ready while the log refuses appends: every authorize would answer 503.
+        server.readiness(log::writable);
         server.mount("/log", new LogHandler(log));
         server.mount("/v1/log", new LogHandler(log));
         return server;

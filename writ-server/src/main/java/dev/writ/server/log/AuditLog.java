@@ -740,6 +740,11 @@ public final class AuditLog implements AutoCloseable {
         void committed(int entries, long nanos);
     }
 
+    /** Whether the log accepts appends: open, and no write, flush or rotation has failed (it refuses then). */
+    public boolean writable() {
+        return !closing && failure == null;
+    }
+
     /** Sets who is told about commits (for metrics: batch size and commit latency). */
     public void observeCommits(CommitObserver observer) {
         this.commitObserver = Objects.requireNonNull(observer, "observer");
