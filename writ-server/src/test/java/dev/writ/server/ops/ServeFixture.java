@@ -38,8 +38,14 @@ final class ServeFixture implements AutoCloseable {
         ProcurementPolicy.pushAndActivate(data, InstantSource.system(), new SecureRandom());
         CompletableFuture<WritServer> started = new CompletableFuture<>();
         ServeCommand.customizer((rt, server) -> started.complete(server));
-        serving = CompletableFuture.supplyAsync(
-                () -> Main.commandLine().execute("serve", "--data", data.toString(), "--port", "0"));
+        // Its own thread, not the common pool: a serving command blocks until stopped, and on two cores the common
+        // pool has a single worker that other tests need.
+        serving = new CompletableFuture<>();
+        Thread t = new Thread(
+                () -> serving.complete(Main.commandLine().execute("serve", "--data", data.toString(), "--port", "0")),
+                "writ-serve-fixture");
+        t.setDaemon(true);
+        t.start();
         try {
             CompletableFuture.anyOf(started, serving).get(60, TimeUnit.SECONDS);
             if (!started.isDone()) {
@@ -53,8 +59,10 @@ final class ServeFixture implements AutoCloseable {
         String u = null;
         for (int i = 0; i < 200; i++) {
             try {
-                u = "http://127.0.0.1:" + s.port();
-                if (s.port() > 0 && get(u + "/healthz").statusCode() == 200) {
+                // The customizer runs before the server starts: wait for the bound port, then for an answer.
+                int port = s.port();
+                u = "http://127.0.0.1:" + port;
+                if (port > 0 && get(u + "/healthz").statusCode() == 200) {
                     break;
                 }
             } catch (java.io.IOException notYet) {
@@ -63,6 +71,10 @@ final class ServeFixture implements AutoCloseable {
             Thread.sleep(50);
         }
         url = u;
+        if (get(url + "/healthz").statusCode() != 200) {
+            server.stop();
+            throw new IllegalStateException("writ serve did not become healthy");
+        }
     }
 
     HttpResponse<String> get(String absolute) throws Exception {
