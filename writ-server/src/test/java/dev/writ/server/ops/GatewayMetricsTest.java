@@ -8,7 +8,9 @@ import dev.writ.core.nonce.FileNonceStore;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.sae.TestEnvelope;
 import dev.writ.core.sae.TestPki;
+import dev.writ.server.gateway.AuthorizingGateway;
 import dev.writ.server.gateway.Gateway;
+import dev.writ.server.gateway.RouteMap;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -122,6 +124,103 @@ class GatewayMetricsTest {
         } finally {
             upstream.stop();
         }
+    }
+
+    @Test
+    void authorizeModeCountsForwardedRefusedAndPendingRequests() throws Exception {
+        AtomicInteger upstreamHits = new AtomicInteger();
+        Server upstream = upstream(upstreamHits);
+        String upstreamBase = "http://127.0.0.1:" + ((ServerConnector) upstream.getConnectors()[0]).getLocalPort();
+        RouteMap routes = RouteMap.parse(
+                """
+                routes:
+                  - method: POST
+                    path: /orders
+                    action: erp.purchase_order.create
+                    target: https://erp.example
+                    classification: internal
+                    params:
+                      amount: /amount
+                      currency: /currency
+                      counterparty: /counterparty
+                """,
+                "test routes");
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (ServeFixture serve = new ServeFixture(dir.resolve("data"));
+                AuthorizingGateway gateway = AuthorizingGateway.builder()
+                        .upstream(URI.create(upstreamBase))
+                        .routes(routes)
+                        .writServer(URI.create(serve.url))
+                        .listen(new InetSocketAddress("127.0.0.1", 0))
+                        .build()
+                        .start()) {
+            String credential = serve.agent("gateway-buyer").path("credential").asText();
+            assertThat(order(http, gateway.uri() + "/orders", credential, 50_000, "globex")
+                            .statusCode())
+                    .isEqualTo(200);
+            assertThat(order(http, gateway.uri() + "/orders", credential, 50_000, "unknown-corp")
+                            .statusCode())
+                    .isEqualTo(403);
+            assertThat(order(http, gateway.uri() + "/orders", credential, 6_000_000, "globex")
+                            .statusCode())
+                    .isEqualTo(202);
+            assertThat(order(http, gateway.uri() + "/nowhere", credential, 1, "globex")
+                            .statusCode())
+                    .isEqualTo(403);
+            assertThat(upstreamHits).hasValue(1);
+
+            Exposition x = new Exposition(http.send(
+                            HttpRequest.newBuilder(URI.create(gateway.uri() + "/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body());
+            String requests = "writ_gateway_requests_total";
+            assertThat(x.value(requests, "mode", "authorize", "outcome", "forwarded", "reason", ""))
+                    .isEqualTo(1);
+            assertThat(x.value(requests, "mode", "authorize", "outcome", "refused", "reason", "denied.policy"))
+                    .isEqualTo(1);
+            assertThat(x.value(requests, "mode", "authorize", "outcome", "pending", "reason", "approval.pending"))
+                    .isEqualTo(1);
+            assertThat(x.value(requests, "mode", "authorize", "outcome", "refused", "reason", "gateway.no_route"))
+                    .isEqualTo(1);
+            assertThat(x.value("writ_gateway_added_latency_seconds_count", "mode", "authorize", "outcome", "forwarded"))
+                    .isEqualTo(1);
+            assertThat(gateway.metrics()).isNotNull();
+        } finally {
+            upstream.stop();
+        }
+    }
+
+    static Server upstream(AtomicInteger hits) throws Exception {
+        Server upstream = new Server();
+        ServerConnector uc = new ServerConnector(upstream);
+        uc.setHost("127.0.0.1");
+        upstream.addConnector(uc);
+        upstream.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                Content.Source.asByteArrayAsync(request, 1 << 20).get();
+                hits.incrementAndGet();
+                response.setStatus(200);
+                response.write(true, ByteBuffer.wrap("ok".getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        });
+        upstream.start();
+        return upstream;
+    }
+
+    static HttpResponse<String> order(HttpClient http, String url, String credential, long amount, String counterparty)
+            throws Exception {
+        String body = "{\"amount\":" + amount + ",\"currency\":\"EUR\",\"counterparty\":\"" + counterparty + "\"}";
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer " + credential)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     static HttpResponse<String> post(HttpClient http, String url, byte[] body, String sae) throws Exception {
