@@ -32,10 +32,7 @@ class OpenApiTest {
     static final Set<String> METHODS = Set.of("get", "post", "put", "delete", "patch", "head", "options");
     static final Pattern TEMPLATE = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
-    /**
-     * Documented operations another area mounts; until it is assembled into {@code writ serve} they may still answer
-     * with the fallback.
-     */
+    /** Documented operations of the forensics handler, which a build may not mount yet: the fallback is accepted. */
     static final Set<String> NOT_YET_MOUNTED =
             Set.of("GET /api/v1/forensics/{jti}", "GET /api/v1/forensics/{jti}/bundle");
 
