@@ -301,6 +301,9 @@ public final class WritMetrics {
      * @param addedNanos the time the gateway added: until forwarding, or until the refusal
      */
     public void gatewayRequest(String mode, String outcome, String reason, long addedNanos) {
+        if (mode == null) {
+            return;
+        }
         GatewaySeries g = gatewaySeries.get(mode);
         if (g == null) {
             if (gatewaySeries.size() >= 4) {
