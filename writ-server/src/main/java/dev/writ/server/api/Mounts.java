@@ -1,5 +1,6 @@
 package dev.writ.server.api;
 
+import dev.writ.server.ops.WritMetrics;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -29,6 +30,27 @@ public final class Mounts extends Handler.Sequence {
         return this;
     }
 
+    /**
+     * What is mounted, longest prefix first: for a {@link Router}, its routes ({@code "METHOD /pattern"}); for any
+     * other handler, {@code "* /prefix"} (it serves paths at and below the prefix). Read-only.
+     */
+    public List<String> routes() {
+        List<String> out = new ArrayList<>();
+        for (Handler h : getHandlers()) {
+            Mount m = (Mount) h;
+            if (m.getHandler() instanceof Router r) {
+                for (String route : r.routes()) {
+                    if (!out.contains(route)) {
+                        out.add(route);
+                    }
+                }
+            } else {
+                out.add("* " + m.prefix);
+            }
+        }
+        return List.copyOf(out);
+    }
+
     private static final class Mount extends Handler.Wrapper {
         private final String prefix;
 
@@ -41,7 +63,21 @@ public final class Mounts extends Handler.Sequence {
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
             boolean matches = prefix.equals("/") || path.equals(prefix) || path.startsWith(prefix + "/");
-            return matches && super.handle(request, response, callback);
+            if (!matches) {
+                return false;
+            }
+            // The mount prefix names the route for handlers that do not name one themselves (routers do).
+            Object before = request.getAttribute(WritMetrics.ROUTE_ATTRIBUTE);
+            request.setAttribute(WritMetrics.ROUTE_ATTRIBUTE, prefix);
+            boolean handled = super.handle(request, response, callback);
+            if (!handled) {
+                if (before == null) {
+                    request.removeAttribute(WritMetrics.ROUTE_ATTRIBUTE);
+                } else {
+                    request.setAttribute(WritMetrics.ROUTE_ATTRIBUTE, before);
+                }
+            }
+            return handled;
         }
     }
 }

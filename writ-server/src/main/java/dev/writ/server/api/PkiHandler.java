@@ -5,6 +5,7 @@ import dev.writ.server.ca.CrlPublisher;
 import dev.writ.server.ca.OcspResponder;
 import dev.writ.server.ca.Pem;
 import dev.writ.server.ca.TrustDomain;
+import dev.writ.server.ops.WritMetrics;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -19,10 +20,15 @@ public final class PkiHandler {
     private PkiHandler() {}
 
     public static Router router(TrustDomain domain, OcspResponder ocsp, CrlPublisher crls) {
+        return router(domain, ocsp, crls, null);
+    }
+
+    /** The routes, counting OCSP responses in {@code metrics} (when not null). */
+    public static Router router(TrustDomain domain, OcspResponder ocsp, CrlPublisher crls, WritMetrics metrics) {
         Router r = new Router();
         r.post("/ocsp/{ca}", ex -> {
             CaName ca = ca(ex.param("ca"));
-            ocspReply(ex, ocsp.respond(ca, ex.body()));
+            ocspReply(ex, ocsp.respond(ca, ex.body()), ca, metrics);
         });
         r.get("/ocsp/{ca}/{request...}", ex -> {
             CaName ca = ca(ex.param("ca"));
@@ -39,7 +45,7 @@ public final class PkiHandler {
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 der = new byte[0];
             }
-            ocspReply(ex, ocsp.respond(ca, der));
+            ocspReply(ex, ocsp.respond(ca, der), ca, metrics);
         });
         r.get("/crl/{file}", ex -> {
             String file = ex.param("file");
@@ -77,8 +83,9 @@ public final class PkiHandler {
         return r;
     }
 
-    private static void ocspReply(Exchange ex, byte[] der) {
+    private static void ocspReply(Exchange ex, byte[] der, CaName ca, WritMetrics metrics) {
         ex.bytes(200, "application/ocsp-response", der);
+        if (metrics != null) metrics.ocspResponse(ca.id(), der);
     }
 
     private static CaName ca(String id) throws ApiException {

@@ -1,5 +1,6 @@
 package dev.writ.server.api;
 
+import dev.writ.server.ops.WritMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +28,7 @@ public final class Router extends Handler.Abstract {
         void handle(Exchange exchange) throws Exception;
     }
 
-    private record Route(String method, String[] segments, Action action) {}
+    private record Route(String method, String pattern, String[] segments, Action action) {}
 
     private final List<Route> routes = new ArrayList<>();
 
@@ -35,7 +36,7 @@ public final class Router extends Handler.Abstract {
         if (!pattern.startsWith("/")) {
             throw new IllegalArgumentException("pattern must start with /");
         }
-        routes.add(new Route(method, pattern.substring(1).split("/", -1), action));
+        routes.add(new Route(method, pattern, pattern.substring(1).split("/", -1), action));
         return this;
     }
 
@@ -51,6 +52,15 @@ public final class Router extends Handler.Abstract {
         return route("DELETE", pattern, action);
     }
 
+    /** The registered routes, in registration order, as {@code "METHOD /pattern"} (read-only view). */
+    public List<String> routes() {
+        List<String> out = new ArrayList<>(routes.size());
+        for (Route r : routes) {
+            out.add(r.method() + " " + r.pattern());
+        }
+        return List.copyOf(out);
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
@@ -62,6 +72,8 @@ public final class Router extends Handler.Abstract {
                 continue;
             }
             pathMatched = true;
+            // The route template, never the raw path: a bounded label for metrics and logs.
+            request.setAttribute(WritMetrics.ROUTE_ATTRIBUTE, r.pattern());
             if (!r.method().equals(request.getMethod())
                     && !(r.method().equals("GET") && request.getMethod().equals("HEAD"))) {
                 continue;

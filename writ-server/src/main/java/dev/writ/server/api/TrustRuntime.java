@@ -161,7 +161,7 @@ public final class TrustRuntime implements AutoCloseable {
         Router api = TrustApi.router(agents, auth);
         // Routers pass on paths they do not know, so other areas can mount below the same prefixes.
         server.mount("/api/v1", api);
-        server.mount("/", PkiHandler.router(domain, ocsp, crls));
+        server.mount("/", PkiHandler.router(domain, ocsp, crls, server.metrics()));
         return server;
     }
 

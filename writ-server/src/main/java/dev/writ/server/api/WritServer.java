@@ -1,5 +1,9 @@
 package dev.writ.server.api;
 
+import dev.writ.server.ops.HttpMetricsHandler;
+import dev.writ.server.ops.MetricsHandler;
+import dev.writ.server.ops.OpenApiHandler;
+import dev.writ.server.ops.WritMetrics;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.UriCompliance;
@@ -17,7 +21,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Writ's HTTP server: Jetty 12 core handlers on one connector speaking HTTP/1.1 and h2c (or HTTP/1.1 over TLS), with
- * request ids, JSON errors, {@code /healthz} and {@code /readyz}, and a {@link Mounts} table that areas plug their
+ * request ids, JSON errors, {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and
+ * {@code /openapi.json}, and a {@link Mounts} table that areas plug their
  * handlers into by path prefix. Stopping is graceful: new requests are refused, in-flight ones get up to the stop
  * timeout to finish.
  *
@@ -32,6 +37,7 @@ public final class WritServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final Mounts mounts = new Mounts();
+    private final WritMetrics metrics = WritMetrics.create();
     private volatile BooleanSupplier ready = () -> true;
 
     public WritServer(String host, int port) {
@@ -79,7 +85,9 @@ public final class WritServer implements AutoCloseable {
                     ex.json(200, Exchange.JSON.createObjectNode().put("status", "ready"));
                 });
         mounts.mount("/", ops);
-        GracefulHandler graceful = new GracefulHandler(new RequestIdHandler(mounts));
+        mounts.mount(MetricsHandler.PATH, new MetricsHandler(metrics));
+        mounts.mount(OpenApiHandler.PATH, OpenApiHandler.server());
+        GracefulHandler graceful = new GracefulHandler(new HttpMetricsHandler(new RequestIdHandler(mounts), metrics));
         server.setHandler(graceful);
         server.setStopTimeout(10_000);
     }
@@ -91,6 +99,16 @@ public final class WritServer implements AutoCloseable {
     public WritServer mount(String prefix, Handler handler) {
         mounts.mount(prefix, handler);
         return this;
+    }
+
+    /** This server's instruments, served at {@code /metrics}; areas record into them when they mount. */
+    public WritMetrics metrics() {
+        return metrics;
+    }
+
+    /** Every route mounted so far ({@link Mounts#routes}), for documentation checks. */
+    public java.util.List<String> routes() {
+        return mounts.routes();
     }
 
     /** What {@code /readyz} reports. */

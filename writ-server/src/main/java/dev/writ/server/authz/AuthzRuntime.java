@@ -208,12 +208,24 @@ public final class AuthzRuntime implements AutoCloseable {
 
     /**
      * Mounts {@code /v1/authorize}, {@code /v1/approvals}, {@code /api/v1/approvals}, {@code /log} and
-     * {@code /v1/log} on {@code server} (before or after it started).
+     * {@code /v1/log} on {@code server} (before or after it started), records into its metrics, and makes its
+     * {@code /readyz} follow the audit log (not ready while the log refuses appends).
      */
     public WritServer mountOn(WritServer server) {
-        server.mount("/v1/authorize", AuthorizeHandler.router(authorizer, trust.auth()));
+        server.mount("/v1/authorize", AuthorizeHandler.router(authorizer, trust.auth(), server.metrics()));
         server.mount("/v1/approvals", ApprovalHandler.router(approvals, trust.auth()));
         server.mount("/api/v1/approvals", ApprovalHandler.router(approvals, trust.auth()));
+        log.observeCommits(server.metrics()::logCommitted);
+        server.metrics().logSize(() -> {
+            try {
+                return log.size();
+            } catch (LogException e) {
+                return -1; // the log's backend cannot be read: readiness reports it; the gauge shows no size
+            }
+        });
+        server.metrics().approvalsPending(this::pendingApprovals);
+        // Not ready while the log refuses appends: every authorize would answer 503.
+        server.readiness(log::writable);
         server.mount("/log", new LogHandler(log));
         server.mount("/v1/log", new LogHandler(log));
         return server;
@@ -236,6 +248,14 @@ public final class AuthzRuntime implements AutoCloseable {
         loadedVersion = version;
         LOG.info("policy version {} active ({})", version, pdp.activeHash().orElse("none"));
         return true;
+    }
+
+    private long pendingApprovals() {
+        try {
+            return approvals.list("pending", 1000).size();
+        } catch (dev.writ.server.approval.ApprovalException e) {
+            throw new IllegalStateException("approvals cannot be counted", e);
+        }
     }
 
     public TransparencyLog log() {

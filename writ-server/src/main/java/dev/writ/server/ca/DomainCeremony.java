@@ -395,8 +395,10 @@ public final class DomainCeremony {
     }
 
     /**
-     * The log/decision signing key. The log signs C2SP signed notes, whose usual key type is Ed25519, so the key is
-     * Ed25519 whenever custody can make one; a PKCS#11 token (no EdDSA in the JDK's provider) gets its default, P-256.
+     * The log/decision signing key. The log signs C2SP signed notes, whose key type is Ed25519, so the key is Ed25519:
+     * in a PKCS#11 domain it lives in the software keystore beside the token
+     * ({@link dev.writ.server.custody.Pkcs11DomainCustody}), since the JDK's PKCS#11 provider has no EdDSA. A custody
+     * that cannot make Ed25519 at all falls back to its default kind, and such a domain has no audit log.
      */
     private static KeyHandle auditKey(KeyCustody custody, List<KeyHandle> generated) throws CustodyException {
         try {

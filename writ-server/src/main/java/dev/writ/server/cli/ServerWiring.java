@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * {@link dev.writ.server.events.RevocationBus}.
  *
  * <p>Opening takes the audit log's lock (one opener per data directory). A domain whose audit-signing key is not
- * Ed25519 (custody without Ed25519) cannot sign log checkpoints: then only the revocation stream is mounted and
- * {@link #authz()} is empty. {@link #close} stops the revocation feed and
+ * Ed25519 cannot sign log checkpoints: then only the revocation stream is mounted and {@link #authz()} is empty. PKCS#11
+ * domains created now have an Ed25519 log key (in the software keystore beside the token); an older one gets one with
+ * {@code writ ca reissue audit}. {@link #close} stops the revocation feed and
  * closes the authorize path, which flushes and closes the log; close the server first.
  */
 public final class ServerWiring implements AutoCloseable {
@@ -150,7 +151,8 @@ public final class ServerWiring implements AutoCloseable {
             // The audit log signs Ed25519 checkpoints; a custody without Ed25519 (some PKCS#11 tokens) gives the
             // domain a P-256 audit key. Without a durable log nothing may be authorized: serve the trust API only.
             LOG.warn(
-                    "authorize path and approvals disabled: the audit-signing key cannot sign log checkpoints ({})",
+                    "authorize path and approvals disabled: the audit-signing key cannot sign log checkpoints ({});"
+                            + " re-issue the audit CA (writ ca reissue audit) to give the log an Ed25519 key",
                     e.getMessage());
             authz = null;
         }
@@ -171,7 +173,9 @@ public final class ServerWiring implements AutoCloseable {
             server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
             server.mount(ForensicHandler.PATH, ForensicHandler.router(forensics, auth));
         }
-        server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
+        RevocationStreamHandler stream = new RevocationStreamHandler(feed);
+        server.metrics().revocationSubscribers(stream::subscribers);
+        server.mount(RevocationStreamHandler.PATH, stream);
         return server;
     }
 

@@ -12,7 +12,8 @@ import java.util.Objects;
  *
  * <p>Software custody: the keystore is {@code <data>/custody/}; the master key is {@code config.masterKeyFile()}, else
  * {@code $WRIT_MASTER_KEY_FILE}, else {@code <data>/master.key}. PKCS#11 custody: the token in the configured slot,
- * logged in with the PIN from the configured source.
+ * logged in with the PIN from the configured source, for P-256 keys, and a software keystore in
+ * {@code <data>/custody/} for the domain's Ed25519 keys (the audit log key; see {@link Pkcs11DomainCustody}).
  */
 public final class KeyCustodies {
     /** Directory of the software keystore inside the data directory. */
@@ -44,7 +45,12 @@ public final class KeyCustodies {
                     mk.destroy();
                 }
             }
-            case PKCS11 -> openPkcs11(config, env, random);
+            case PKCS11 ->
+                Pkcs11DomainCustody.of(
+                        openPkcs11(config, env, random),
+                        dataDir.resolve(CUSTODY_DIR),
+                        masterKeyFile(dataDir, config, env),
+                        random);
         };
     }
 
@@ -71,16 +77,21 @@ public final class KeyCustodies {
                     mk.destroy();
                 }
             }
-            case PKCS11 -> openPkcs11(config, env, random);
+            case PKCS11 ->
+                Pkcs11DomainCustody.of(
+                        openPkcs11(config, env, random),
+                        dataDir.resolve(CUSTODY_DIR),
+                        masterKeyFile(dataDir, config, env),
+                        random);
         };
     }
 
-    /** Where software custody looks for its master key. */
+    /** Where software custody (and a PKCS#11 domain's Ed25519 keystore) looks for its master key. */
     public static Path masterKeyFile(Path dataDir, CustodyConfig config, Map<String, String> env) {
         return config.masterKeyFile() != null ? config.masterKeyFile() : MasterKey.location(dataDir, env);
     }
 
-    private static KeyCustody openPkcs11(CustodyConfig config, Map<String, String> env, SecureRandom random)
+    private static Pkcs11Custody openPkcs11(CustodyConfig config, Map<String, String> env, SecureRandom random)
             throws CustodyException {
         char[] pin = config.pin().read(env);
         try {

@@ -3,6 +3,8 @@ package dev.writ.server.gateway;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.revocation.RevocationSource;
 import dev.writ.core.sae.SaeVerifier;
+import dev.writ.server.ops.GatewayMetricsHandler;
+import dev.writ.server.ops.WritMetrics;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,6 +41,7 @@ public final class AuthorizingGateway implements AutoCloseable {
     private final Builder config;
     private final Server server;
     private final ServerConnector connector;
+    private final WritMetrics metrics = WritMetrics.create();
     private final ExecutorService workers;
 
     private AuthorizingGateway(Builder b) {
@@ -87,7 +90,12 @@ public final class AuthorizingGateway implements AutoCloseable {
         client.setFollowRedirects(false);
         client.setName("writ-gateway-upstream");
         proxy.setHttpClient(client);
-        server.setHandler(proxy);
+        server.setHandler(new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.AUTHORIZE));
+    }
+
+    /** This gateway's instruments, served at {@code /metrics} on its own listener. */
+    public WritMetrics metrics() {
+        return metrics;
     }
 
     public static Builder builder() {

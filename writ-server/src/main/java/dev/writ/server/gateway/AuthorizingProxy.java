@@ -13,6 +13,7 @@ import dev.writ.sdk.AuthorizeOptions;
 import dev.writ.sdk.AuthorizeResult;
 import dev.writ.sdk.WritClient;
 import dev.writ.sdk.WritClientException;
+import dev.writ.server.ops.GatewayMetricsHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -221,6 +222,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
                     LOG.debug("request {} allowed: {} jti={}", id, route.action(), a.jti());
                     request.setAttribute(BODY_ATTRIBUTE, body);
                     request.setAttribute(SAE_ATTRIBUTE, a.sae());
+                    request.setAttribute(GatewayMetricsHandler.FORWARDED_ATTRIBUTE, System.nanoTime());
                     super.handle(EnforcingProxy.withoutExpect(request), response, callback);
                 }
             }
@@ -304,6 +306,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
                 id,
                 request.getMethod(),
                 request.getHttpURI().getPath());
+        request.setAttribute(GatewayMetricsHandler.REASON_ATTRIBUTE, "approval.pending");
         ObjectNode body = JSON.createObjectNode();
         body.put("decision", "pending");
         body.put("approval_id", p.approvalId());
@@ -394,6 +397,7 @@ final class AuthorizingProxy extends ProxyHandler.Reverse {
                 request.getHttpURI().getPath(),
                 status,
                 code);
+        request.setAttribute(GatewayMetricsHandler.REASON_ATTRIBUTE, code);
         if (status == HttpStatus.PAYLOAD_TOO_LARGE_413) {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }

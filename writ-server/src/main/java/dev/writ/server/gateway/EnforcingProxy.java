@@ -6,6 +6,7 @@ import dev.writ.core.action.HttpBinding;
 import dev.writ.core.sae.SaeVerificationException;
 import dev.writ.core.sae.SaeVerifier;
 import dev.writ.core.sae.VerifiedAction;
+import dev.writ.server.ops.GatewayMetricsHandler;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -107,6 +108,7 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
             LOG.debug("request {} allowed: {}", id, verified);
             request.setAttribute(BODY_ATTRIBUTE, body);
             request.setAttribute(VERIFIED_ATTRIBUTE, verified);
+            request.setAttribute(GatewayMetricsHandler.FORWARDED_ATTRIBUTE, System.nanoTime());
             try {
                 super.handle(withoutExpect(request), response, callback);
             } catch (Throwable t) {
@@ -189,6 +191,7 @@ final class EnforcingProxy extends ProxyHandler.Reverse {
                 status,
                 code,
                 message);
+        request.setAttribute(GatewayMetricsHandler.REASON_ATTRIBUTE, code);
         // The refused request's connection is not reused: the client may still be sending a body we did not read.
         if (status == HttpStatus.PAYLOAD_TOO_LARGE_413) {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");

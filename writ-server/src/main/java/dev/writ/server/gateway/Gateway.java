@@ -3,6 +3,8 @@ package dev.writ.server.gateway;
 import dev.writ.core.nonce.NonceStore;
 import dev.writ.core.revocation.RevocationSource;
 import dev.writ.core.sae.SaeVerifier;
+import dev.writ.server.ops.GatewayMetricsHandler;
+import dev.writ.server.ops.WritMetrics;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.security.cert.X509Certificate;
@@ -55,6 +57,7 @@ public final class Gateway implements AutoCloseable {
     private final Builder config;
     private final Server server;
     private final ServerConnector connector;
+    private final WritMetrics metrics = WritMetrics.create();
     private final EnforcingProxy proxy;
 
     private Gateway(Builder b) {
@@ -83,7 +86,12 @@ public final class Gateway implements AutoCloseable {
         client.setFollowRedirects(false);
         client.setName("writ-gateway-upstream");
         proxy.setHttpClient(client);
-        server.setHandler(proxy);
+        server.setHandler(new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.ENFORCE));
+    }
+
+    /** This gateway's instruments, served at {@code /metrics} on its own listener. */
+    public WritMetrics metrics() {
+        return metrics;
     }
 
     public static Builder builder() {

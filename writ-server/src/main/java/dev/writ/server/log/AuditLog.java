@@ -124,6 +124,7 @@ public final class AuditLog implements TransparencyLog {
     private long acknowledged;
     private ByteBuffer walBuf = ByteBuffer.allocate(1 << 20);
 
+    private volatile CommitObserver commitObserver = (entries, nanos) -> {};
     private volatile Published published;
     private volatile LogException failure;
     private volatile boolean closing;
@@ -499,6 +500,7 @@ public final class AuditLog implements TransparencyLog {
     }
 
     private void commit(List<Request> batch) {
+        long began = System.nanoTime();
         if (failure != null) {
             fail(batch, failure);
             return;
@@ -532,6 +534,7 @@ public final class AuditLog implements TransparencyLog {
             for (int i = 0; i < indices.length; i++) {
                 batch.get(i).done.complete(new LogReceipt(indices[i], proofs.get(i), p.note()));
             }
+            commitObserver.committed(batch.size(), System.nanoTime() - began);
         } catch (IOException | RuntimeException e) {
             fail(batch, new LogException("log.unavailable", "cannot build inclusion proofs", e));
         }
@@ -729,6 +732,18 @@ public final class AuditLog implements TransparencyLog {
         byte[] b = new byte[8];
         HashStore.readFully(ch, pos, b, 0, 8);
         return ByteBuffer.wrap(b).getLong();
+    }
+
+    /** Whether the log accepts appends: open, and no write, flush or rotation has failed (it refuses then). */
+    @Override
+    public boolean writable() {
+        return !closing && failure == null;
+    }
+
+    /** Sets who is told about commits (for metrics: batch size and commit latency). */
+    @Override
+    public void observeCommits(CommitObserver observer) {
+        this.commitObserver = Objects.requireNonNull(observer, "observer");
     }
 
     // ---------------------------------------------------------------- reading

@@ -149,6 +149,21 @@ public interface TransparencyLog extends AutoCloseable {
      */
     long audit() throws LogException;
 
+    /** Receives one call per committed batch: how many entries, and how long the commit took. */
+    @FunctionalInterface
+    interface CommitObserver {
+        void committed(int entries, long nanos);
+    }
+
+    /**
+     * Whether the log currently accepts appends (open, not failed, its backend reachable). Readiness follows it: a node
+     * whose log refuses appends would answer every authorize with 503.
+     */
+    boolean writable();
+
+    /** Sets the observer told about every committed batch (metrics); replaces the previous one. */
+    void observeCommits(CommitObserver observer);
+
     /** Stops accepting appends, completes those already accepted, and releases resources. Idempotent. */
     @Override
     void close() throws LogException;

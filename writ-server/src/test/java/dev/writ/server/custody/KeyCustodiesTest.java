@@ -124,15 +124,55 @@ class KeyCustodiesTest {
         CustodyConfig fromFile = CustodyConfig.pkcs11(token.library(), token.slot(), new PinSource.File(pinFile));
         KeyHandle h;
         try (KeyCustody c = KeyCustodies.create(data, fromFile, Map.of(), RANDOM)) {
-            assertThat(c).isInstanceOf(Pkcs11Custody.class);
+            assertThat(c).isInstanceOf(Pkcs11DomainCustody.class);
+            assertThat(c.defaultSpec()).isEqualTo(KeySpec.EC_P256);
             h = c.generate(c.defaultSpec(), "via config");
         }
+        // No Ed25519 key was made yet: no software keystore, no master key.
+        assertThat(data.resolve("custody")).doesNotExist();
         CustodyConfig fromEnv = CustodyConfig.pkcs11(token.library(), token.slot(), new PinSource.Env("WRIT_TEST_PIN"));
         try (KeyCustody c = KeyCustodies.open(data, fromEnv, Map.of("WRIT_TEST_PIN", SoftHsm.PIN), RANDOM)) {
             byte[] msg = "hello".getBytes(StandardCharsets.UTF_8);
             KeyCustodyContract.verify(KeySpec.EC_P256, c.publicKey(h), msg, c.sign(h, msg));
             c.destroy(h);
         }
+    }
+
+    @Test
+    void aPkcs11DomainKeepsItsEd25519KeysInASoftwareKeystoreBesideTheToken() throws Exception {
+        SoftHsm.Token token = SoftHsm.token();
+        CustodyConfig config = CustodyConfig.pkcs11(token.library(), token.slot(), new PinSource.Env("WRIT_TEST_PIN"));
+        Map<String, String> env = Map.of("WRIT_TEST_PIN", SoftHsm.PIN);
+        byte[] msg = "checkpoint".getBytes(StandardCharsets.UTF_8);
+        KeyHandle ed;
+        KeyHandle ec;
+        try (KeyCustody c = KeyCustodies.create(data, config, env, RANDOM)) {
+            ed = c.generate(KeySpec.ED25519, "log key");
+            ec = c.generate(KeySpec.EC_P256, "ca key");
+            KeyCustodyContract.verify(KeySpec.ED25519, c.publicKey(ed), msg, c.sign(ed, msg));
+        }
+        // The Ed25519 key is sealed under the domain's master key, never in the clear; the P-256 key is on the token.
+        assertThat(data.resolve("master.key")).exists();
+        assertThat(data.resolve("custody").resolve("keys").resolve(ed.id() + ".key"))
+                .exists();
+        assertThat(data.resolve("custody").resolve("keys").resolve(ec.id() + ".key"))
+                .doesNotExist();
+        try (KeyCustody c = KeyCustodies.open(data, config, env, RANDOM)) {
+            KeyCustodyContract.verify(KeySpec.ED25519, c.publicKey(ed), msg, c.sign(ed, msg));
+            KeyCustodyContract.verify(KeySpec.EC_P256, c.publicKey(ec), msg, c.sign(ec, msg));
+            // A handle goes only to the side its kind names.
+            assertThatThrownBy(() -> c.sign(new KeyHandle(ec.id(), KeySpec.ED25519), msg))
+                    .isInstanceOf(CustodyException.class);
+            assertThatThrownBy(() -> c.sign(new KeyHandle(ed.id(), KeySpec.EC_P256), msg))
+                    .isInstanceOf(CustodyException.class);
+            c.destroy(ec);
+            c.destroy(ed);
+        }
+        // Without its master key the Ed25519 keystore does not open, and neither does custody.
+        Files.delete(data.resolve("master.key"));
+        assertThatThrownBy(() -> KeyCustodies.open(data, config, env, RANDOM))
+                .isInstanceOf(CustodyException.class)
+                .hasMessageContaining("master key file not found");
     }
 
     @Test

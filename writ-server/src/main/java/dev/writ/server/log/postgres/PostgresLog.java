@@ -184,6 +184,7 @@ public final class PostgresLog implements TransparencyLog {
 
     private volatile Published published;
     private volatile boolean closing;
+    private volatile CommitObserver commitObserver = (entries, nanos) -> {};
 
     private PostgresLog(HikariDataSource pool, String where, CheckpointSigner signer, Options options) {
         this.pool = pool;
@@ -395,6 +396,7 @@ public final class PostgresLog implements TransparencyLog {
     }
 
     private void commit(List<Request> batch) {
+        long began = System.nanoTime();
         for (int attempt = 0; attempt < 4; attempt++) {
             boolean locking = frontier == null || contended > 0 || attempt > 0;
             Prepared p;
@@ -430,6 +432,7 @@ public final class PostgresLog implements TransparencyLog {
             }
             batches.incrementAndGet();
             acked.addAndGet(batch.size());
+            commitObserver.committed(batch.size(), System.nanoTime() - began);
             advance(new Published(p.after().size(), p.note()));
             try {
                 TreeMath.Nodes nodes = TreeMath.of(p.known());
@@ -634,6 +637,24 @@ public final class PostgresLog implements TransparencyLog {
     }
 
     // ---------------------------------------------------------------- reading
+
+    /** Open, and the database answers within a second (appends fail closed while it does not). */
+    @Override
+    public boolean writable() {
+        if (closing) {
+            return false;
+        }
+        try (Connection c = pool.getConnection()) {
+            return c.isValid(1);
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void observeCommits(CommitObserver observer) {
+        this.commitObserver = Objects.requireNonNull(observer, "observer");
+    }
 
     /** Counters since open (see {@link Stats}). */
     public Stats stats() {
