@@ -8,6 +8,8 @@ import dev.writ.server.authz.AuthzRuntime;
 import dev.writ.server.ca.CaException;
 import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.Pem;
+import dev.writ.server.cluster.Readiness;
+import dev.writ.server.cluster.RelayLease;
 import dev.writ.server.events.EventSink;
 import dev.writ.server.events.OutboxRelay;
 import dev.writ.server.events.RevocationEvent;
@@ -18,7 +20,6 @@ import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
-import dev.writ.server.policy.PolicyDatabase;
 import dev.writ.server.policy.PolicyException;
 import dev.writ.server.policy.PolicyService;
 import dev.writ.server.policy.PolicySigningIdentity;
@@ -41,6 +42,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.security.auth.x500.X500Principal;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,8 +68,12 @@ public final class ServerWiring implements AutoCloseable {
     private final ScheduledExecutorService relayScheduler;
     private final Auth auth;
 
-    private ServerWiring(TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock)
+    private final RelayLease relayLease;
+
+    private ServerWiring(
+            TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock, RelayLease relayLease)
             throws CaException, PolicyException {
+        this.relayLease = relayLease;
         this.authz = authz;
         this.feed = feed;
         this.auth = rt.auth();
@@ -100,11 +106,7 @@ public final class ServerWiring implements AutoCloseable {
             PolicySigningIdentity identity = PolicySigningIdentity.of(
                     rt.custody(), rt.domain().policySigning().key(), List.of(signing, policyCa));
             return new PolicyService(
-                    new JdbcPolicyStore(PolicyDatabase.openSqlite(rt.dataDir())),
-                    new BundleVerifier(policyCa, clock),
-                    identity,
-                    events,
-                    clock);
+                    new JdbcPolicyStore(rt.database()), new BundleVerifier(policyCa, clock), identity, events, clock);
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new CaException(CaException.Kind.INTERNAL, "internal", "cannot read the policy certificates", e);
         }
@@ -112,7 +114,12 @@ public final class ServerWiring implements AutoCloseable {
 
     private void relay() {
         try {
-            relay.drain();
+            if (relayLease == null) {
+                relay.drain();
+            } else {
+                // Several nodes share the outbox: one relays at a time, so events reach the shared log once, in order.
+                relayLease.runIfLeader(relay::drain);
+            }
         } catch (Exception e) {
             // The events stay in the outbox and are delivered on a later pass; nothing is lost.
             LOG.error("cannot move lifecycle events into the audit log yet", e);
@@ -129,6 +136,16 @@ public final class ServerWiring implements AutoCloseable {
      */
     public static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options)
             throws LogException, PolicyException, CaException, StoreException {
+        return open(rt, options, null);
+    }
+
+    /**
+     * Like {@link #open(TrustRuntime, AuthzRuntime.Options)}, on the backends of {@code services} (null: the data
+     * directory alone): with PostgreSQL the outbox relay runs on one node at a time.
+     */
+    static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options, NodeServices services)
+            throws LogException, PolicyException, CaException, StoreException {
+        RelayLease lease = services == null ? null : services.relayLease();
         AuthzRuntime authz;
         try {
             authz = AuthzRuntime.open(rt, options);
@@ -144,7 +161,7 @@ public final class ServerWiring implements AutoCloseable {
             authz = null;
         }
         try {
-            return new ServerWiring(rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock());
+            return new ServerWiring(rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock(), lease);
         } catch (CaException | StoreException | PolicyException | RuntimeException e) {
             if (authz != null) {
                 authz.close();
@@ -161,6 +178,22 @@ public final class ServerWiring implements AutoCloseable {
         }
         server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
         return server;
+    }
+
+    /**
+     * The node's readiness: the shared database answers (with PostgreSQL), Redis answers (when configured), and the
+     * audit log is usable (when the authorize path is mounted).
+     */
+    Readiness readiness(TrustRuntime rt, NodeServices services) {
+        Readiness r = new Readiness(2_000);
+        if (services != null && services.shared()) {
+            DataSource db = services.database();
+            r.add("postgresql", () -> NodeBackends.ping(db));
+        }
+        if (authz != null) {
+            r.add("log", () -> authz.log().checkpoint());
+        }
+        return r;
     }
 
     /** The authorize path, absent when the domain's audit key cannot sign the log (see {@link #open}). */
