@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.json.CanonicalJson;
 import dev.writ.core.sae.Envelopes;
 import dev.writ.server.custody.CustodyException;
-import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.LogException;
+import dev.writ.server.log.TransparencyLog;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +43,7 @@ public final class ApprovalService {
 
     private final ApprovalStore store;
     private final ApprovalSigner signer;
-    private final AuditLog log;
+    private final TransparencyLog log;
     private final InstantSource clock;
     private final SecureRandom random;
     private final Duration ttl;
@@ -52,7 +52,7 @@ public final class ApprovalService {
     public ApprovalService(
             ApprovalStore store,
             ApprovalSigner signer,
-            AuditLog log,
+            TransparencyLog log,
             InstantSource clock,
             SecureRandom random,
             Duration ttl,

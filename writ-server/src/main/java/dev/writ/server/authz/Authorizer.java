@@ -12,7 +12,7 @@ import dev.writ.server.approval.ApprovalException;
 import dev.writ.server.approval.ApprovalService;
 import dev.writ.server.ca.AgentService;
 import dev.writ.server.ca.AuthenticatedAgent;
-import dev.writ.server.log.AuditLog;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.AgentPrincipal;
 import dev.writ.server.policy.Decision;
 import dev.writ.server.policy.PolicyDecisionPoint;
@@ -102,7 +102,7 @@ public final class Authorizer {
     private final dev.writ.server.ca.OcspResponder ocsp;
     private final SaeSigner saeSigner;
     private final DenialSigner denialSigner;
-    private final AuditLog log;
+    private final TransparencyLog log;
     private final ApprovalService approvals;
     private final InstantSource clock;
     private final Duration lifetime;
@@ -120,7 +120,7 @@ public final class Authorizer {
             dev.writ.server.ca.OcspResponder ocsp,
             SaeSigner saeSigner,
             DenialSigner denialSigner,
-            AuditLog log,
+            TransparencyLog log,
             ApprovalService approvals,
             InstantSource clock,
             Duration lifetime,

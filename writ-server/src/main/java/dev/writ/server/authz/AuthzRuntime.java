@@ -14,6 +14,7 @@ import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.CustodyCheckpointSigner;
 import dev.writ.server.log.LogException;
 import dev.writ.server.log.LogHandler;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
 import dev.writ.server.policy.PolicyDecisionPoint;
@@ -101,7 +102,7 @@ public final class AuthzRuntime implements AutoCloseable {
     }
 
     private final TrustRuntime trust;
-    private final AuditLog log;
+    private final TransparencyLog log;
     private final PolicyDecisionPoint pdp;
     private final PolicyService policies;
     private final ApprovalService approvals;
@@ -109,12 +110,13 @@ public final class AuthzRuntime implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private volatile long loadedVersion = -1;
 
-    private AuthzRuntime(TrustRuntime trust, Options o) throws LogException, PolicyException, CaException {
+    private AuthzRuntime(TrustRuntime trust, Options o, TransparencyLog.Factory logs)
+            throws LogException, PolicyException, CaException {
         this.trust = trust;
         SigningLeaf audit = trust.domain().auditSigning();
         String origin = o.logOrigin() != null ? o.logOrigin() : trust.domain().name() + "/log";
-        this.log = AuditLog.open(
-                trust.dataDir().resolve("log"), new CustodyCheckpointSigner(trust.custody(), audit.key(), origin));
+        this.log = Objects.requireNonNull(
+                logs.open(new CustodyCheckpointSigner(trust.custody(), audit.key(), origin)), "log");
         try {
             List<X509Certificate> decisionChain = List.of(
                     x509(audit.certificate().getEncoded()),
@@ -180,7 +182,23 @@ public final class AuthzRuntime implements AutoCloseable {
      */
     public static AuthzRuntime open(TrustRuntime trust, Options options)
             throws LogException, PolicyException, CaException {
-        return new AuthzRuntime(trust, options);
+        return new AuthzRuntime(
+                trust, options, signer -> AuditLog.open(trust.dataDir().resolve("log"), signer));
+    }
+
+    /**
+     * Opens the authorize path on {@code trust} with the audit log that {@code logs} opens (for example the shared
+     * PostgreSQL log of a multi-node deployment). The log's checkpoints are signed in custody with the domain's
+     * audit-signing key, origin {@link Options#logOrigin} or {@code <trust domain>/log}; the runtime owns the log
+     * and closes it.
+     *
+     * @throws LogException when the audit log cannot be opened
+     * @throws PolicyException when the active policy version does not verify (nothing is served then)
+     * @throws CaException when the trust domain's certificates cannot be read
+     */
+    public static AuthzRuntime open(TrustRuntime trust, Options options, TransparencyLog.Factory logs)
+            throws LogException, PolicyException, CaException {
+        return new AuthzRuntime(trust, options, Objects.requireNonNull(logs, "logs"));
     }
 
     /**
@@ -215,7 +233,7 @@ public final class AuthzRuntime implements AutoCloseable {
         return true;
     }
 
-    public AuditLog log() {
+    public TransparencyLog log() {
         return log;
     }
 

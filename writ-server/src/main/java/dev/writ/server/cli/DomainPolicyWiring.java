@@ -9,9 +9,9 @@ import dev.writ.server.ca.SigningLeaf;
 import dev.writ.server.ca.TrustDomain;
 import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.events.EventSink;
-import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.PolicyException;
 import dev.writ.server.policy.PolicySigningIdentity;
 import java.nio.file.Path;
@@ -53,7 +53,7 @@ final class DomainPolicyWiring implements PolicyCommand.Wiring {
         TrustDomain domain = domain(dataDir);
         try {
             KeyCustody custody = CustodyConfig.open(dataDir, domain.custody(), System.getenv(), new SecureRandom());
-            AuditLog log = AuditLogs.open(dataDir, domain, custody);
+            TransparencyLog log = AuditLogs.open(dataDir, domain, custody);
             // A command process ends with System.exit: close the log then, so readers see the flushed tree.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {

@@ -9,9 +9,9 @@ import dev.writ.server.ca.SigningLeaf;
 import dev.writ.server.ca.TrustDomain;
 import dev.writ.server.custody.CustodyException;
 import dev.writ.server.custody.KeyCustody;
-import dev.writ.server.log.AuditLog;
 import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.BundleFiles;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
@@ -73,7 +73,7 @@ public final class ProcurementPolicy {
         TrustDomain domain = TrustDomain.load(data);
         try (KeyCustody custody = CustodyConfig.open(data, domain.custody(), System.getenv(), random)) {
             // Policy publication is trust-critical: its events go to the audit log before the change is committed.
-            AuditLog log = AuditLogs.open(data, domain, custody);
+            TransparencyLog log = AuditLogs.open(data, domain, custody);
             try {
                 SigningLeaf leaf = domain.policySigning();
                 X509Certificate policyCa =

@@ -52,7 +52,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Reads ({@link #entry}, {@link #tile}, proofs) only ever see the tree of the latest signed checkpoint.
  */
-public final class AuditLog implements AutoCloseable {
+public final class AuditLog implements TransparencyLog {
     /** The largest entry tlog-tiles can carry (uint16 length prefix in entry bundles). */
     public static final int MAX_ENTRY_SIZE = 65535;
 

@@ -10,9 +10,9 @@ import java.util.Objects;
  * {@code {"type": <type>, ...body}}, and returns only once it is durably sequenced.
  */
 public final class AuditLogEventSink implements EventSink {
-    private final AuditLog log;
+    private final TransparencyLog log;
 
-    public AuditLogEventSink(AuditLog log) {
+    public AuditLogEventSink(TransparencyLog log) {
         this.log = Objects.requireNonNull(log, "log");
     }
 

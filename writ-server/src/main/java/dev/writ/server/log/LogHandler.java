@@ -20,7 +20,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 
 /**
- * Serves an {@link AuditLog} over HTTP (Jetty 12 core):
+ * Serves a {@link TransparencyLog} ({@link AuditLog} or the PostgreSQL log) over HTTP (Jetty 12 core):
  *
  * <ul>
  *   <li>{@code GET /log/checkpoint}: the latest signed checkpoint ({@code text/plain; charset=utf-8}, not cached)
@@ -44,9 +44,9 @@ public final class LogHandler extends Handler.Abstract {
     private static final String IMMUTABLE = "public, max-age=31536000, immutable";
     private static final String NO_CACHE = "no-cache";
 
-    private final AuditLog log;
+    private final TransparencyLog log;
 
-    public LogHandler(AuditLog log) {
+    public LogHandler(TransparencyLog log) {
         this.log = Objects.requireNonNull(log, "log");
     }
 
