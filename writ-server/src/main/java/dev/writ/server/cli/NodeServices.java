@@ -3,7 +3,11 @@ package dev.writ.server.cli;
 import dev.writ.server.api.TrustRuntime;
 import dev.writ.server.cluster.RelayLease;
 import dev.writ.server.store.postgres.PostgresStore;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import javax.sql.DataSource;
 
@@ -16,11 +20,20 @@ final class NodeServices implements AutoCloseable {
     private final NodeConfig config;
     private final PostgresStore postgres;
     private final TrustRuntime.State state;
+    private final RedisClient redisClient;
+    private final StatefulRedisConnection<String, String> redis;
 
-    private NodeServices(NodeConfig config, PostgresStore postgres, TrustRuntime.State state) {
+    private NodeServices(
+            NodeConfig config,
+            PostgresStore postgres,
+            TrustRuntime.State state,
+            RedisClient redisClient,
+            StatefulRedisConnection<String, String> redis) {
         this.config = config;
         this.postgres = postgres;
         this.state = state;
+        this.redisClient = redisClient;
+        this.redis = redis;
     }
 
     /**
@@ -30,12 +43,50 @@ final class NodeServices implements AutoCloseable {
      * @throws CliError when a backend is unreachable (exit 1) or misconfigured (exit 2)
      */
     static NodeServices open(NodeConfig config, Path dataDir, InstantSource clock) {
-        if (config.db() == null) {
-            return new NodeServices(config, null, null);
+        if (config.redis() != null && config.db() == null) {
+            // Redis carries news between nodes that share one database; alone it would only pretend to share.
+            throw CliError.usage("--redis needs --db (nodes share their state in PostgreSQL)");
         }
-        PostgresStore store = NodeBackends.openPostgres(config);
-        TrustRuntime.State state = NodeBackends.materialize(store, dataDir, clock);
-        return new NodeServices(config, store, state);
+        PostgresStore store = null;
+        TrustRuntime.State state = null;
+        if (config.db() != null) {
+            store = NodeBackends.openPostgres(config);
+            state = NodeBackends.materialize(store, dataDir, clock);
+        }
+        RedisClient client = null;
+        StatefulRedisConnection<String, String> connection = null;
+        if (config.redis() != null) {
+            try {
+                RedisURI uri = RedisURI.create(config.redisLocationWithPassword());
+                uri.setTimeout(Duration.ofSeconds(2));
+                client = RedisClient.create(uri);
+                connection = client.connect();
+                connection.sync().ping();
+            } catch (RuntimeException e) {
+                if (client != null) {
+                    client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+                }
+                if (store != null) {
+                    store.close();
+                }
+                // Lettuce's messages may repeat the URI: only host and port are named.
+                throw new CliError(
+                        ExitCodes.FALSE, "cannot connect to Redis at " + NodeConfig.describe(config.redis()));
+            }
+        }
+        return new NodeServices(config, store, state, client, connection);
+    }
+
+    /** Whether Redis is configured. */
+    boolean hasRedis() {
+        return redis != null;
+    }
+
+    /** A readiness check: one PING to Redis. */
+    void pingRedis() {
+        if (!"PONG".equals(redis.sync().ping())) {
+            throw new IllegalStateException("Redis did not answer PONG");
+        }
     }
 
     NodeConfig config() {
@@ -64,8 +115,15 @@ final class NodeServices implements AutoCloseable {
 
     @Override
     public void close() {
-        if (postgres != null) {
-            postgres.close();
+        try {
+            if (redis != null) {
+                redis.close();
+                redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
         }
     }
 }

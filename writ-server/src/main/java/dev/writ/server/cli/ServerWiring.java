@@ -190,6 +190,9 @@ public final class ServerWiring implements AutoCloseable {
             DataSource db = services.database();
             r.add("postgresql", () -> NodeBackends.ping(db));
         }
+        if (services != null && services.hasRedis()) {
+            r.add("redis", services::pingRedis);
+        }
         if (authz != null) {
             r.add("log", () -> authz.log().checkpoint());
         }
