@@ -100,6 +100,13 @@ public final class GatewayCommand implements Callable<Integer> {
     String redis;
 
     @Option(
+            names = "--trust-domain",
+            paramLabel = "NAME",
+            description = "With --redis: the trust domain whose nonces this gateway shares (default: the one in the"
+                    + " data directory).")
+    String trustDomain;
+
+    @Option(
             names = "--redis-password-file",
             paramLabel = "FILE",
             description = "File with the Redis password (default: $WRIT_REDIS_PASSWORD_FILE).")
@@ -227,7 +234,7 @@ public final class GatewayCommand implements Callable<Integer> {
         NonceStore nonces;
         if (config.redis() != null) {
             try {
-                nonces = GatewayNonces.redis(config);
+                nonces = GatewayNonces.redis(config, trustDomain, global.dataDir(), clock);
             } catch (CliError e) {
                 err.println("writ gateway: " + e.getMessage());
                 return e.exitCode();

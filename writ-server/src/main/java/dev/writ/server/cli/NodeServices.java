@@ -2,37 +2,41 @@ package dev.writ.server.cli;
 
 import dev.writ.server.api.TrustRuntime;
 import dev.writ.server.cluster.RelayLease;
+import dev.writ.server.log.TransparencyLog;
+import dev.writ.server.log.postgres.PostgresLog;
+import dev.writ.server.redis.RedisConnection;
+import dev.writ.server.redis.RedisException;
+import dev.writ.server.redis.RedisRevocationRelay;
+import dev.writ.server.redis.StoreRevocations;
 import dev.writ.server.store.postgres.PostgresStore;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The backends one {@code writ serve} node runs on, opened before the trust runtime: nothing (the embedded default,
- * SQLite and files in the data directory) or PostgreSQL shared with other nodes (and Redis, when configured). Opening
- * fails with a one-line {@link CliError} naming the unreachable backend, so a node never starts half-connected.
+ * SQLite and files in the data directory), or PostgreSQL shared with other nodes (state, sealed custody keys, the
+ * audit log) and Redis (revocation fan-out between the nodes). Opening fails with a one-line {@link CliError} naming
+ * the unreachable backend, so a node never starts half-connected.
  */
 final class NodeServices implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeServices.class);
+    /** Bound on each Redis command. */
+    static final Duration REDIS_TIMEOUT = Duration.ofMillis(500);
+
     private final NodeConfig config;
     private final PostgresStore postgres;
     private final TrustRuntime.State state;
-    private final RedisClient redisClient;
-    private final StatefulRedisConnection<String, String> redis;
+    private final RedisConnection redis;
+    private volatile RedisRevocationRelay relay;
 
-    private NodeServices(
-            NodeConfig config,
-            PostgresStore postgres,
-            TrustRuntime.State state,
-            RedisClient redisClient,
-            StatefulRedisConnection<String, String> redis) {
+    private NodeServices(NodeConfig config, PostgresStore postgres, TrustRuntime.State state, RedisConnection redis) {
         this.config = config;
         this.postgres = postgres;
         this.state = state;
-        this.redisClient = redisClient;
         this.redis = redis;
     }
 
@@ -53,44 +57,54 @@ final class NodeServices implements AutoCloseable {
             store = NodeBackends.openPostgres(config);
             state = NodeBackends.materialize(store, dataDir, clock);
         }
-        RedisClient client = null;
-        StatefulRedisConnection<String, String> connection = null;
+        RedisConnection redis = null;
         if (config.redis() != null) {
             try {
-                RedisURI uri = RedisURI.create(config.redisLocationWithPassword());
-                uri.setTimeout(Duration.ofSeconds(2));
-                client = RedisClient.create(uri);
-                connection = client.connect();
-                connection.sync().ping();
-            } catch (RuntimeException e) {
-                if (client != null) {
-                    client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-                }
+                redis = RedisConnection.connect(config.redisLocationWithPassword(), REDIS_TIMEOUT);
+            } catch (RedisException e) {
                 if (store != null) {
                     store.close();
                 }
-                // Lettuce's messages may repeat the URI: only host and port are named.
+                // RedisException names host:port only, never the credentials.
                 throw new CliError(
-                        ExitCodes.FALSE, "cannot connect to Redis at " + NodeConfig.describe(config.redis()));
+                        ExitCodes.FALSE,
+                        "cannot connect to Redis at " + NodeConfig.describe(config.redis()) + " (" + e.code() + ")");
             }
         }
-        return new NodeServices(config, store, state, client, connection);
+        return new NodeServices(config, store, state, redis);
     }
 
-    /** Whether Redis is configured. */
-    boolean hasRedis() {
-        return redis != null;
-    }
-
-    /** A readiness check: one PING to Redis. */
-    void pingRedis() {
-        if (!"PONG".equals(redis.sync().ping())) {
-            throw new IllegalStateException("Redis did not answer PONG");
+    /**
+     * Joins this node's revocation bus to the other nodes' through Redis (when configured). Call after the runtime
+     * opened and before anything reads the committed revocations (the server's revocation feed).
+     *
+     * @throws CliError (exit 1) when Redis cannot be reached
+     */
+    void startRevocationRelay(TrustRuntime rt, InstantSource clock) {
+        if (redis == null) {
+            return;
+        }
+        try {
+            relay = RedisRevocationRelay.builder(
+                            redis, rt.revocations(), rt.domain().name())
+                    .clock(clock)
+                    .committed(new StoreRevocations(rt.store(), clock))
+                    .build()
+                    .start();
+        } catch (RedisException e) {
+            throw new CliError(
+                    ExitCodes.FALSE,
+                    "cannot connect to Redis at " + NodeConfig.describe(config.redis()) + " (" + e.code() + ")");
         }
     }
 
-    NodeConfig config() {
-        return config;
+    /** The log factory: the shared PostgreSQL log, or null for the data directory's own log. */
+    TransparencyLog.Factory logFactory() {
+        if (postgres == null) {
+            return null;
+        }
+        String location = config.dbLocationWithPassword();
+        return signer -> PostgresLog.open(location, signer);
     }
 
     /** The runtime state on PostgreSQL, or null for the embedded default. */
@@ -101,6 +115,20 @@ final class NodeServices implements AutoCloseable {
     /** Whether this node shares its state with others (PostgreSQL). */
     boolean shared() {
         return postgres != null;
+    }
+
+    /** Whether Redis is configured. */
+    boolean hasRedis() {
+        return redis != null;
+    }
+
+    /** A readiness check: Redis answers a PING and revocations flow both ways through it. */
+    void checkRedis() throws RedisException {
+        redis.ping();
+        RedisRevocationRelay r = relay;
+        if (r != null && !r.healthy()) {
+            throw new IllegalStateException("the revocation relay is not healthy");
+        }
     }
 
     /** The shared database, or null. */
@@ -116,10 +144,14 @@ final class NodeServices implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (relay != null) {
+                relay.close();
+            }
             if (redis != null) {
                 redis.close();
-                redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
             }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot close the Redis connection cleanly", e);
         } finally {
             if (postgres != null) {
                 postgres.close();

@@ -116,6 +116,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ServerWiring wiring;
         try {
+            services.startRevocationRelay(rt, options.clock());
             wiring = ServerWiring.open(rt, AuthzRuntime.Options.defaults(), services);
         } catch (LogException e) {
             rt.close();

@@ -18,6 +18,7 @@ import dev.writ.server.gateway.RevocationFeed;
 import dev.writ.server.gateway.RevocationStreamHandler;
 import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
 import dev.writ.server.policy.PolicyException;
@@ -146,9 +147,10 @@ public final class ServerWiring implements AutoCloseable {
     static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options, NodeServices services)
             throws LogException, PolicyException, CaException, StoreException {
         RelayLease lease = services == null ? null : services.relayLease();
+        TransparencyLog.Factory logs = services == null ? null : services.logFactory();
         AuthzRuntime authz;
         try {
-            authz = AuthzRuntime.open(rt, options);
+            authz = logs == null ? AuthzRuntime.open(rt, options) : AuthzRuntime.open(rt, options, logs);
         } catch (LogException e) {
             if (!"log.signer".equals(e.code())) {
                 throw e;
@@ -191,7 +193,7 @@ public final class ServerWiring implements AutoCloseable {
             r.add("postgresql", () -> NodeBackends.ping(db));
         }
         if (services != null && services.hasRedis()) {
-            r.add("redis", services::pingRedis);
+            r.add("redis", services::checkRedis);
         }
         if (authz != null) {
             r.add("log", () -> authz.log().checkpoint());
