@@ -142,6 +142,10 @@ public final class SharedFiles {
                     continue;
                 }
                 writePrivate(target, rs.getBytes(2), true);
+                if (rel.equals("custody/keystore")) {
+                    // A keystore is its check value plus a keys directory, even while it holds no key.
+                    createPrivateDirectories(target.resolveSibling("keys"));
+                }
                 written++;
             }
         }
