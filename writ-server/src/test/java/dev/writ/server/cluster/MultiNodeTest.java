@@ -12,6 +12,7 @@ import dev.writ.core.log.Merkle;
 import dev.writ.core.log.NoteVerifier;
 import dev.writ.server.demo.ProcurementPolicy;
 import dev.writ.server.store.postgres.PostgresFixture;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +35,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -296,15 +300,16 @@ class MultiNodeTest {
     @Order(4)
     void aRevocationOnNodeBReachesTheGatewayOfNodeAWithinOneSecond() throws Exception {
         String sae = json(authorize(nodeA)).path("sae").asText();
-        // A second, unused envelope: the gateway must refuse it because of the revocation, not as a replay.
+        BigInteger before = crlNumber(crl(nodeA)).max(crlNumber(crl(nodeB)));
         HttpResponse<String> revoked =
                 call("DELETE", nodeB.url() + "/api/v1/certificates/" + serial + "?reason=keyCompromise", admin, null);
         assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(1000);
         while (true) {
-            // Each probe uses a distinct request so a refusal is never a replay of the previous probe.
-            HttpResponse<String> r = sendProbe(gatewayA, sae);
+            // Revocation is checked before the nonce: once the revocation arrived, the refusal names it even if an
+            // earlier probe (before it arrived) was accepted and recorded the nonce.
+            HttpResponse<String> r = send(gatewayA, sae);
             if (r.statusCode() == 403 && r.body().contains("revoked")) {
                 break;
             }
@@ -315,6 +320,20 @@ class MultiNodeTest {
         }
         // Node A refuses the revoked agent too (its state is the shared database).
         assertThat(authorize(nodeA).statusCode()).isIn(401, 403);
+        // Both nodes re-signed their CRLs with the revocation, each under a number from the one shared counter: new,
+        // distinct, and above every number handed out before.
+        BigInteger id = new BigInteger(serial, 16);
+        X509CRLHolder onB = crl(nodeB);
+        X509CRLHolder onA = crl(nodeA);
+        long crlDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (onA.getRevokedCertificate(id) == null && System.nanoTime() < crlDeadline) {
+            Thread.sleep(50);
+            onA = crl(nodeA);
+        }
+        assertThat(onA.getRevokedCertificate(id)).isNotNull();
+        assertThat(onB.getRevokedCertificate(id)).isNotNull();
+        assertThat(crlNumber(onA)).isGreaterThan(before).isNotEqualTo(crlNumber(onB));
+        assertThat(crlNumber(onB)).isGreaterThan(before);
     }
 
     @Test
@@ -405,6 +424,20 @@ class MultiNodeTest {
         return b.toString();
     }
 
+    X509CRLHolder crl(WritProcess node) throws Exception {
+        HttpResponse<byte[]> r = http.send(
+                HttpRequest.newBuilder(URI.create(node.url() + "/crl/agents.crl"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return new X509CRLHolder(r.body());
+    }
+
+    static BigInteger crlNumber(X509CRLHolder crl) {
+        return CRLNumber.getInstance(crl.getExtension(Extension.cRLNumber).getParsedValue())
+                .getCRLNumber();
+    }
+
     HttpResponse<String> send(WritProcess gateway, String sae) throws Exception {
         return http.send(
                 HttpRequest.newBuilder(URI.create(gateway.url() + "/orders"))
@@ -413,11 +446,6 @@ class MultiNodeTest {
                         .POST(HttpRequest.BodyPublishers.ofString(ORDER_BODY))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Sends the envelope's request: accepted once, then refused as a replay or (after revocation) as revoked. */
-    HttpResponse<String> sendProbe(WritProcess gateway, String sae) throws Exception {
-        return send(gateway, sae);
     }
 
     HttpResponse<String> call(String method, String url, String token, String body) throws Exception {

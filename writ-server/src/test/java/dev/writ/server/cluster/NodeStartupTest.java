@@ -129,6 +129,54 @@ class NodeStartupTest {
         assertThat(r.err().strip()).startsWith("writ: cannot connect to Redis at 127.0.0.1:" + closed);
         assertThat(r.err().strip().lines()).hasSize(1);
         assertThat(r.err()).doesNotContain(db.password());
+
+        // An enforcing gateway whose shared nonce store is unreachable does not start either (it would have to deny
+        // every envelope), and without a trust domain name it cannot know whose nonces to share.
+        String bundle = tmp.resolve("a/ca/root.crt").toString();
+        Cli.Run gateway = Cli.writ(
+                "gateway",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--trust-bundle",
+                bundle,
+                "--revocations",
+                "http://127.0.0.1:9",
+                "--listen",
+                "127.0.0.1:0",
+                "--redis",
+                "redis://127.0.0.1:" + closed,
+                "--trust-domain",
+                "writ.local");
+        assertThat(gateway.exit()).isEqualTo(1);
+        assertThat(gateway.err().strip()).startsWith("writ gateway: cannot connect to Redis at 127.0.0.1:" + closed);
+        Cli.Run anonymous = Cli.writ(
+                "gateway",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--trust-bundle",
+                bundle,
+                "--revocations",
+                "http://127.0.0.1:9",
+                "--listen",
+                "127.0.0.1:0",
+                "--redis",
+                "redis://127.0.0.1:" + closed,
+                "--data",
+                tmp.resolve("empty").toString());
+        assertThat(anonymous.exit()).isEqualTo(2);
+        assertThat(anonymous.err()).contains("--redis needs --trust-domain");
+        Cli.Run secret = Cli.writ(
+                "gateway",
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--trust-bundle",
+                bundle,
+                "--revocations",
+                "http://127.0.0.1:9",
+                "--redis",
+                "redis://:" + SECRET + "@127.0.0.1:" + closed);
+        assertThat(secret.exit()).isEqualTo(2);
+        assertThat(secret.err()).contains("--redis must not carry a password").doesNotContain(SECRET);
     }
 
     @Test
