@@ -237,8 +237,11 @@ public final class PostgresLog implements TransparencyLog {
         config.setAutoCommit(true);
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(10_000);
-        // Durable before acknowledged, whatever the server's default: commits wait for the WAL flush.
-        config.setConnectionInitSql("SET synchronous_commit TO on");
+        // Durable before acknowledged, whatever the server's default: commits wait for the WAL flush. A node that
+        // dies or hangs inside a sequencing transaction must not hold the sequencer row for the others for long,
+        // and a node waiting for the row fails its batch (nothing acknowledged) rather than hanging.
+        config.setConnectionInitSql("SET synchronous_commit TO on; SET idle_in_transaction_session_timeout TO '10s';"
+                + " SET lock_timeout TO '10s'");
         config.addDataSourceProperty("connectTimeout", "10");
         config.addDataSourceProperty("socketTimeout", "60");
         config.addDataSourceProperty("ApplicationName", "writ-log");
@@ -817,9 +820,14 @@ public final class PostgresLog implements TransparencyLog {
             }
         }
         // The smallest tree that holds the requested width of this tile.
-        long needed = path.isEntries()
-                ? path.index() * TilePath.FULL_WIDTH + path.width()
-                : (path.index() * TilePath.FULL_WIDTH + path.width()) << (8 * path.level());
+        int shift = path.isEntries() ? 0 : TilePath.HEIGHT * path.level();
+        long needed = Long.MAX_VALUE;
+        if (path.index() < (Long.MAX_VALUE >>> 9) && shift < 62) {
+            long count = path.index() * TilePath.FULL_WIDTH + path.width();
+            if (count <= (Long.MAX_VALUE >>> shift)) {
+                needed = count << shift;
+            }
+        }
         Published p = atLeast(needed);
         if (TiledTree.tileWidth(path.level(), path.index(), p.size()) < path.width()) {
             throw new LogException("log.not_found", "no such tile in the current tree");
