@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -43,18 +44,31 @@ public final class RevocationStreamHandler extends Handler.Abstract {
 
     private final RevocationFeed feed;
     private final long heartbeatMillis;
+    private final BooleanSupplier upToDate;
     private final Set<LinkedBlockingQueue<RevocationEvent>> sessions = ConcurrentHashMap.newKeySet();
 
     /**
      * @param heartbeat how often a quiet stream sends a heartbeat; subscribers' staleness bound must exceed it
      */
     public RevocationStreamHandler(RevocationFeed feed, Duration heartbeat) {
+        this(feed, heartbeat, () -> true);
+    }
+
+    /**
+     * A stream that vouches for its feed only while {@code upToDate} holds (for example while a multi-node server's
+     * revocation relay is connected): otherwise a new subscriber is answered 503 {@code revocations.unavailable} and a
+     * connected one is disconnected within a heartbeat interval, so PEPs go stale and fail closed instead of trusting a set
+     * that may be missing other nodes' revocations. {@code upToDate} is called once per heartbeat or event per
+     * subscriber: it must be cheap and must not block.
+     */
+    public RevocationStreamHandler(RevocationFeed feed, Duration heartbeat, BooleanSupplier upToDate) {
         super(InvocationType.BLOCKING);
         this.feed = Objects.requireNonNull(feed, "feed");
         if (heartbeat.isNegative() || heartbeat.isZero()) {
             throw new IllegalArgumentException("heartbeat must be positive");
         }
         this.heartbeatMillis = heartbeat.toMillis();
+        this.upToDate = Objects.requireNonNull(upToDate, "upToDate");
     }
 
     /** With a 2 s heartbeat. */
@@ -82,6 +96,19 @@ public final class RevocationStreamHandler extends Handler.Abstract {
                     true,
                     ByteBuffer.wrap(("{\"error\":{\"code\":\"revocations.cursor\","
                                     + "\"message\":\"the cursor must be a non-negative integer\"}}")
+                            .getBytes(StandardCharsets.UTF_8)),
+                    callback);
+            return true;
+        }
+        // A feed that may be missing revocations must not look complete to a PEP.
+        if (!upToDate.getAsBoolean()) {
+            response.setStatus(503);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            response.write(
+                    true,
+                    ByteBuffer.wrap(("{\"error\":{\"code\":\"revocations.unavailable\","
+                                    + "\"message\":\"the revocation feed is not up to date\"}}")
                             .getBytes(StandardCharsets.UTF_8)),
                     callback);
             return true;
@@ -127,6 +154,9 @@ public final class RevocationStreamHandler extends Handler.Abstract {
                 RevocationEvent e = queue.poll(heartbeatMillis, TimeUnit.MILLISECONDS);
                 if (e == CLOSE) {
                     break;
+                }
+                if (!upToDate.getAsBoolean()) {
+                    break; // no more heartbeats: the subscriber reconnects (with its cursor), is refused, goes stale
                 }
                 out.setLength(0);
                 if (e == null) {

@@ -75,8 +75,10 @@ public final class RedisRevocationRelay implements AutoCloseable {
     private final long minBackoffMillis;
     private final long maxBackoffMillis;
 
-    /** Serials delivered to or received from the local bus: each is relayed at most once in each direction. */
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    /** Serials the local bus has (published locally, or delivered by this relay): never delivered to it again. */
+    private final Set<String> known = ConcurrentHashMap.newKeySet();
+    /** Serials already in the stream (read from it, or appended by this node): never appended again. */
+    private final Set<String> inStream = ConcurrentHashMap.newKeySet();
 
     private final LinkedBlockingDeque<Outgoing> outbox = new LinkedBlockingDeque<>();
     /** The revocation the writer is appending (taken from the outbox, not yet acknowledged), or null. */
@@ -221,8 +223,10 @@ public final class RedisRevocationRelay implements AutoCloseable {
     /** Bus listener: must be fast and must not throw, so it only queues. */
     private void onLocal(RevocationEvent event) {
         String serial = event.serial().toLowerCase(Locale.ROOT);
-        // A revocation this relay delivered (or already sent) is not sent again: no echo between nodes.
-        if (closed || !seen.add(serial)) {
+        known.add(serial);
+        // What came from the stream (or was already sent) is not sent again: no echo between nodes. A revocation this
+        // relay caught up from the database is sent: whoever committed it may have died before appending it.
+        if (closed || !inStream.add(serial)) {
             return;
         }
         outbox.addLast(new Outgoing(event, clock.millis()));
@@ -249,8 +253,8 @@ public final class RedisRevocationRelay implements AutoCloseable {
                     backoff = minBackoffMillis;
                     break;
                 } catch (RedisException e) {
-                    writerUp = false;
                     failed("cannot append revocation " + next.event().serial(), e);
+                    writerUp = false;
                     backoff = sleepBackoff(backoff);
                     if (backoff < 0) {
                         return;
@@ -310,9 +314,9 @@ public final class RedisRevocationRelay implements AutoCloseable {
                 if (closed) {
                     return;
                 }
+                failed("cannot read the revocation stream", e); // the error first: health readers look for it
                 readerUp = false;
                 resync = true;
-                failed("cannot read the revocation stream", e);
                 backoff = sleepBackoff(backoff);
                 if (backoff < 0) {
                     return;
@@ -380,7 +384,11 @@ public final class RedisRevocationRelay implements AutoCloseable {
             return; // our own append: the local bus already has it
         }
         RevocationEvent e = parse(m.getId(), f);
-        if (e == null || seen.contains(e.serial())) {
+        if (e == null) {
+            return;
+        }
+        inStream.add(e.serial());
+        if (known.contains(e.serial())) {
             return;
         }
         if (committed == null) {
@@ -426,7 +434,7 @@ public final class RedisRevocationRelay implements AutoCloseable {
             todo = new ArrayList<>(unconfirmed.values());
         }
         for (Unconfirmed u : todo) {
-            if (seen.contains(u.event().serial()) || confirm(u.event(), u.deadlineMillis())) {
+            if (known.contains(u.event().serial()) || confirm(u.event(), u.deadlineMillis())) {
                 synchronized (unconfirmed) {
                     unconfirmed.remove(u.event().serial());
                 }
@@ -434,12 +442,12 @@ public final class RedisRevocationRelay implements AutoCloseable {
         }
     }
 
-    /** Publishes on the local bus unless this serial was seen; true when delivered now. */
+    /** Publishes on the local bus unless the bus already has this serial; true when delivered now. */
     private boolean deliver(RevocationEvent e) {
-        if (!seen.add(e.serial())) {
+        if (!known.add(e.serial())) {
             return false;
         }
-        bus.publish(e); // our own listener sees the serial as seen and does not send it back
+        bus.publish(e); // our own listener sends it on only when it did not come from the stream
         delivered.incrementAndGet();
         return true;
     }

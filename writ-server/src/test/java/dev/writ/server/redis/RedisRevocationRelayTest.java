@@ -72,11 +72,11 @@ class RedisRevocationRelayTest {
                 counts.merge(e.serial(), 1, Integer::sum);
                 received.add(e);
             });
-            redis = RedisConnection.connect(server.uri(), Duration.ofMillis(300));
+            redis = RedisConnection.connect(server.uri(), Duration.ofSeconds(2));
             open.add(redis);
             RedisRevocationRelay.Builder b = RedisRevocationRelay.builder(redis, bus, DOMAIN)
                     .nodeId(id)
-                    .staleAfter(Duration.ofMillis(1500))
+                    .staleAfter(Duration.ofSeconds(3))
                     .confirmWindow(Duration.ofMillis(800))
                     .backoff(Duration.ofMillis(50), Duration.ofMillis(400));
             if (db != null) {
@@ -132,7 +132,7 @@ class RedisRevocationRelayTest {
         Node a = new Node(server, "a", db, Duration.ofMinutes(10));
         Node b = new Node(server, "b", db, Duration.ofMinutes(10));
         Node c = new Node(server, "c", null, Duration.ofMinutes(10));
-        int n = 50;
+        int n = 100;
         long[] micros = new long[2 * n];
         List<String> serials = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -271,10 +271,16 @@ class RedisRevocationRelayTest {
         RedisServer server = redis(false);
         Database db = new Database();
         Node b = new Node(server, "b", db, Duration.ofSeconds(1));
+        Node c = new Node(server, "c", null, Duration.ofMinutes(10)); // no database: learns only from the stream
         // Node A committed and died before appending: only the database knows.
         String s = serial();
         db.commit(new RevocationEvent(s, "agents", null, "keyCompromise", Instant.now()));
         await(() -> b.count(s) == 1, Duration.ofSeconds(5), "reconciliation delivered it");
+        // B appends what it caught up, so nodes without the database hear of it too.
+        await(() -> c.count(s) == 1, Duration.ofSeconds(2), "the node without a database heard of it");
+        assertThat(b.relay.status().appended()).isEqualTo(1);
+        Thread.sleep(200);
+        assertThat(b.count(s)).isEqualTo(1);
     }
 
     @Test
@@ -318,7 +324,7 @@ class RedisRevocationRelayTest {
     @Test
     void startingWithoutRedisIsAClearError() throws Exception {
         RedisServer server = redis(false);
-        RedisConnection c = RedisConnection.connect(server.uri(), Duration.ofMillis(300));
+        RedisConnection c = RedisConnection.connect(server.uri(), Duration.ofSeconds(2));
         open.add(c);
         server.stop();
         RedisRevocationRelay relay =
