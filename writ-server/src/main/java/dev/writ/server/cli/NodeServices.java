@@ -12,6 +12,7 @@ import dev.writ.server.store.postgres.PostgresStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,6 +97,12 @@ final class NodeServices implements AutoCloseable {
                     ExitCodes.FALSE,
                     "cannot connect to Redis at " + NodeConfig.describe(config.redis()) + " (" + e.code() + ")");
         }
+    }
+
+    /** Whether this node hears of every other node's revocations now (the Redis relay's health), or null without Redis. */
+    BooleanSupplier revocationsUpToDate() {
+        RedisRevocationRelay r = relay;
+        return r == null ? null : r::healthy;
     }
 
     /** The log factory: the shared PostgreSQL log, or null for the data directory's own log. */

@@ -29,6 +29,7 @@ import dev.writ.server.store.StoreException;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import javax.security.auth.x500.X500Principal;
 import javax.sql.DataSource;
@@ -70,11 +72,18 @@ public final class ServerWiring implements AutoCloseable {
     private final Auth auth;
 
     private final RelayLease relayLease;
+    private final BooleanSupplier revocationsUpToDate;
 
     private ServerWiring(
-            TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock, RelayLease relayLease)
+            TrustRuntime rt,
+            AuthzRuntime authz,
+            BusRevocationFeed feed,
+            InstantSource clock,
+            RelayLease relayLease,
+            BooleanSupplier revocationsUpToDate)
             throws CaException, PolicyException {
         this.relayLease = relayLease;
+        this.revocationsUpToDate = revocationsUpToDate;
         this.authz = authz;
         this.feed = feed;
         this.auth = rt.auth();
@@ -163,7 +172,11 @@ public final class ServerWiring implements AutoCloseable {
             authz = null;
         }
         try {
-            return new ServerWiring(rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock(), lease);
+            // With Redis, this node's stream vouches for its revocation set only while the relay to the other nodes is
+            // healthy: otherwise its PEPs go stale and fail closed instead of missing another node's revocation.
+            BooleanSupplier upToDate = services == null ? null : services.revocationsUpToDate();
+            return new ServerWiring(
+                    rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock(), lease, upToDate);
         } catch (CaException | StoreException | PolicyException | RuntimeException e) {
             if (authz != null) {
                 authz.close();
@@ -178,7 +191,11 @@ public final class ServerWiring implements AutoCloseable {
             authz.mountOn(server);
             server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
         }
-        server.mount(RevocationStreamHandler.PATH, new RevocationStreamHandler(feed));
+        server.mount(
+                RevocationStreamHandler.PATH,
+                revocationsUpToDate == null
+                        ? new RevocationStreamHandler(feed)
+                        : new RevocationStreamHandler(feed, Duration.ofSeconds(2), revocationsUpToDate));
         return server;
     }
 
