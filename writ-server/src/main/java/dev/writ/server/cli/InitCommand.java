@@ -106,6 +106,10 @@ public final class InitCommand implements Callable<Integer> {
             throw CliError.usage("the data directory " + data + " is not empty");
         }
         NodeConfig config = NodeConfig.resolve(backends, null, System.getenv());
+        if (backends.redis != null || backends.redisPasswordFile != null) {
+            // Refused rather than ignored: the domain's state goes to --db; Redis only matters to running nodes.
+            throw CliError.usage("writ init does not use Redis (give --redis to writ serve and writ gateway)");
+        }
         PostgresStore postgres = null;
         if (config.db() != null) {
             postgres = NodeBackends.openPostgres(config);

@@ -111,6 +111,9 @@ class NodeStartupTest {
         Cli.Run second = init(db, tmp.resolve("b"));
         assertThat(second.exit()).isEqualTo(2);
         assertThat(second.err()).startsWith("writ: a trust domain already exists in PostgreSQL at ");
+        Cli.Run withRedis = Cli.writ("init", "--data", tmp.resolve("c").toString(), "--redis", "redis://127.0.0.1:9");
+        assertThat(withRedis.exit()).isEqualTo(2);
+        assertThat(withRedis.err()).contains("writ init does not use Redis");
 
         int closed = RedisServer.freePort();
         Cli.Run r = Cli.writ(
