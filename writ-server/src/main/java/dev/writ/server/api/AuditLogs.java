@@ -20,6 +20,16 @@ public final class AuditLogs {
     }
 
     /**
+     * The checkpoint signer of a trust domain's log: the audit-signing key in custody, origin {@link #origin}. Every
+     * node of a multi-node deployment signs the shared log with it ({@code PostgresLog.open(location, signer)}).
+     *
+     * @throws LogException when the key is not usable as an Ed25519 checkpoint key
+     */
+    public static CustodyCheckpointSigner signer(TrustDomain domain, KeyCustody custody) throws LogException {
+        return new CustodyCheckpointSigner(custody, domain.auditSigning().key(), origin(domain));
+    }
+
+    /**
      * Opens (creating when needed) the audit log of a trust domain.
      *
      * @throws LogException when the log is locked by another process, damaged, or the key is unusable
