@@ -164,15 +164,21 @@ public final class RedisRevocationRelay implements AutoCloseable {
      * @throws RedisException when Redis cannot be reached ({@code redis.unavailable}, naming only {@code host:port})
      */
     public RedisRevocationRelay start() throws RedisException {
-        List<StreamMessage<String, String>> last =
-                redis.await(redis.commands().xrevrange(key, Range.create("-", "+"), Limit.from(1)), "XREVRANGE");
-        cursor = last.isEmpty() ? START : last.get(0).getId();
-        reader = redis.dedicated();
+        // Listen first: a local revocation published while the relay starts waits in the outbox, it is not missed.
+        subscription = bus.subscribe(this::onLocal);
+        try {
+            List<StreamMessage<String, String>> last =
+                    redis.await(redis.commands().xrevrange(key, Range.create("-", "+"), Limit.from(1)), "XREVRANGE");
+            cursor = last.isEmpty() ? START : last.get(0).getId();
+            reader = redis.dedicated();
+        } catch (RedisException | RuntimeException e) {
+            close();
+            throw e;
+        }
         long now = clock.millis();
         lastContactMillis = now;
         lastReconcileMillis = now;
         readerUp = true;
-        subscription = bus.subscribe(this::onLocal);
         readerThread =
                 Thread.ofPlatform().daemon().name("writ-redis-revocations-in").start(this::readLoop);
         writerThread =

@@ -56,6 +56,17 @@ class RedisConnectionTest {
     }
 
     @Test
+    void percentEncodedCredentialsAreMaskedInBothForms() throws Exception {
+        int port = RedisServer.freePort();
+        String uri = "redis://ops-user:p%40ss-W0rd%21x@127.0.0.1:" + port + "/2";
+        assertThatThrownBy(() -> RedisConnection.connect(uri, Duration.ofMillis(500)))
+                .isInstanceOfSatisfying(RedisException.class, e -> assertThat(trace(e))
+                        .doesNotContain("p%40ss-W0rd%21x")
+                        .doesNotContain("p@ss-W0rd!x")
+                        .doesNotContain("ops-user"));
+    }
+
+    @Test
     void aWrongPasswordIsAnAuthErrorWithoutThePassword() {
         String wrong = "not-the-Passw0rd-at-all";
         String uri = "redis://:" + wrong + "@127.0.0.1:" + redis.port();
