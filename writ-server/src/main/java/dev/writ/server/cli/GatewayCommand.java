@@ -100,6 +100,13 @@ public final class GatewayCommand implements Callable<Integer> {
     String redis;
 
     @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Config file (YAML); the gateway reads its redis and redis-password-file keys (default:"
+                    + " $WRIT_CONFIG).")
+    Path config;
+
+    @Option(
             names = "--trust-domain",
             paramLabel = "NAME",
             description = "With --redis: the trust domain whose nonces this gateway shares (default: the one in the"
@@ -220,6 +227,7 @@ public final class GatewayCommand implements Callable<Integer> {
         NodeConfig.Flags flags = new NodeConfig.Flags();
         flags.redis = redis;
         flags.redisPasswordFile = redisPasswordFile;
+        flags.config = this.config;
         NodeConfig config;
         try {
             config = NodeConfig.resolve(flags, null, System.getenv());
