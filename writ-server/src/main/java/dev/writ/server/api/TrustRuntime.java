@@ -11,6 +11,8 @@ import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.events.EventSink;
 import dev.writ.server.events.OutboxEventSink;
 import dev.writ.server.events.RevocationBus;
+import dev.writ.server.policy.PolicyDatabase;
+import dev.writ.server.policy.PolicyException;
 import dev.writ.server.store.SqliteStore;
 import dev.writ.server.store.Store;
 import dev.writ.server.store.StoreException;
@@ -19,9 +21,12 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,14 +91,43 @@ public final class TrustRuntime implements AutoCloseable {
     private final PkiUrls urls;
     private final ScheduledExecutorService scheduler;
 
-    private TrustRuntime(Path dataDir, Options options) throws CaException, StoreException {
+    /**
+     * Where a runtime keeps its state when it is not the data directory's SQLite database: a store (owned by the
+     * runtime from then on, closed with it), the same database as a plain {@link DataSource} for the components with
+     * their own tables (policies, approvals), and a wrapper around the custody opened from the data directory (for
+     * example one that shares sealed keys between nodes).
+     */
+    public record State(Store store, DataSource database, UnaryOperator<KeyCustody> custody) {
+        public State {
+            Objects.requireNonNull(store, "store");
+            Objects.requireNonNull(database, "database");
+            Objects.requireNonNull(custody, "custody");
+        }
+    }
+
+    private final DataSource database;
+
+    private TrustRuntime(Path dataDir, Options options, State state) throws CaException, StoreException {
         this.dataDir = dataDir;
-        this.domain = TrustDomain.load(dataDir);
+        TrustDomain d;
+        try {
+            d = TrustDomain.load(dataDir);
+        } catch (CaException | RuntimeException e) {
+            if (state != null) {
+                state.store().close();
+            }
+            throw e;
+        }
+        this.domain = d;
         this.urls = new PkiUrls(options.publicUrl() != null ? options.publicUrl() : domain.publicUrl());
-        this.store = SqliteStore.open(dataDir.resolve("writ.db"));
+        this.store = state != null ? state.store() : SqliteStore.open(dataDir.resolve("writ.db"));
+        this.database = state != null ? state.database() : null;
         KeyCustody c = null;
         try {
             c = CustodyConfig.open(dataDir, domain.custody(), options.env(), options.random());
+            if (state != null) {
+                c = state.custody().apply(c);
+            }
             this.custody = c;
             this.events = options.events() != null ? options.events() : new OutboxEventSink(store, options.clock());
             this.agents = new AgentService(
@@ -144,7 +178,28 @@ public final class TrustRuntime implements AutoCloseable {
      * @throws StoreException when the database cannot be opened or migrated
      */
     public static TrustRuntime open(Path dataDir, Options options) throws CaException, StoreException {
-        return new TrustRuntime(dataDir, options);
+        return new TrustRuntime(dataDir, options, null);
+    }
+
+    /**
+     * Opens the trust domain described in {@code dataDir} with its state in {@code state} (for example PostgreSQL
+     * shared by several nodes). The runtime owns {@code state.store()} from now on, also when this method throws.
+     *
+     * @throws CaException as {@link #open(Path, Options)}
+     * @throws StoreException when the store fails while opening
+     */
+    public static TrustRuntime open(Path dataDir, Options options, State state) throws CaException, StoreException {
+        return new TrustRuntime(dataDir, options, Objects.requireNonNull(state, "state"));
+    }
+
+    /**
+     * The state database as a plain data source (auto-commit on) for components with their own tables: the one given
+     * in {@link State}, else the data directory's SQLite database, migrated.
+     *
+     * @throws PolicyException {@code policy.storage} when the SQLite database cannot be opened
+     */
+    public DataSource database() throws PolicyException {
+        return database != null ? database : PolicyDatabase.openSqlite(dataDir);
     }
 
     /**

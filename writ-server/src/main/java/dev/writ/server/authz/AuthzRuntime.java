@@ -18,7 +18,6 @@ import dev.writ.server.log.LogHandler;
 import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
-import dev.writ.server.policy.PolicyDatabase;
 import dev.writ.server.policy.PolicyDecisionPoint;
 import dev.writ.server.policy.PolicyException;
 import dev.writ.server.policy.PolicyService;
@@ -127,7 +126,7 @@ public final class AuthzRuntime implements AutoCloseable {
             BundleVerifier verifier = new BundleVerifier(
                     x509(trust.domain().ca(CaName.POLICY).certificate().getEncoded()), o.clock());
             this.pdp = PolicyDecisionPoint.create(verifier, trust.events());
-            DataSource db = PolicyDatabase.openSqlite(trust.dataDir());
+            DataSource db = trust.database();
             PolicyStore policyStore = new JdbcPolicyStore(db);
             this.policies = new PolicyService(policyStore, verifier, null, trust.events(), o.clock());
             this.approvals = new ApprovalService(

@@ -1,6 +1,7 @@
 package dev.writ.server.cli;
 
 import dev.writ.core.nonce.FileNonceStore;
+import dev.writ.core.nonce.NonceStore;
 import dev.writ.core.revocation.InMemoryRevocationSource;
 import dev.writ.core.revocation.RevocationSource;
 import dev.writ.server.gateway.AuthorizingGateway;
@@ -89,6 +90,34 @@ public final class GatewayCommand implements Callable<Integer> {
             paramLabel = "DIR",
             description = "Directory of the replay-nonce journal (default: <data>/gateway).")
     Path nonceDir;
+
+    @Option(
+            names = "--redis",
+            paramLabel = "URI",
+            description = "Enforce mode: Redis for replay nonces shared with every other PEP of the trust domain,"
+                    + " redis://host:port (password from --redis-password-file or $WRIT_REDIS_PASSWORD; default:"
+                    + " $WRIT_REDIS, else a local journal in --nonce-dir).")
+    String redis;
+
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Config file (YAML); the gateway reads its redis and redis-password-file keys (default:"
+                    + " $WRIT_CONFIG).")
+    Path config;
+
+    @Option(
+            names = "--trust-domain",
+            paramLabel = "NAME",
+            description = "With --redis: the trust domain whose nonces this gateway shares (default: the one in the"
+                    + " data directory).")
+    String trustDomain;
+
+    @Option(
+            names = "--redis-password-file",
+            paramLabel = "FILE",
+            description = "File with the Redis password (default: $WRIT_REDIS_PASSWORD_FILE).")
+    Path redisPasswordFile;
 
     @Option(
             names = "--revocations",
@@ -195,9 +224,34 @@ public final class GatewayCommand implements Callable<Integer> {
             err.println("writ gateway: --revocations URL (or --server) is required, so revocations reach this PEP");
             return ExitCodes.USAGE;
         }
+        NodeConfig.Flags flags = new NodeConfig.Flags();
+        flags.redis = redis;
+        flags.redisPasswordFile = redisPasswordFile;
+        flags.config = this.config;
+        NodeConfig config;
+        try {
+            config = NodeConfig.resolve(flags, null, System.getenv());
+            if (config.redis() != null && nonceDir != null) {
+                throw CliError.usage("--nonce-dir and --redis exclude each other");
+            }
+        } catch (CliError e) {
+            err.println("writ gateway: " + e.getMessage());
+            return e.exitCode();
+        }
         InstantSource clock = InstantSource.system();
-        Path dir = nonceDir != null ? nonceDir : global.dataDir().resolve("gateway");
-        Files.createDirectories(dir);
+        NonceStore nonces;
+        if (config.redis() != null) {
+            try {
+                nonces = GatewayNonces.redis(config, trustDomain, global.dataDir(), clock);
+            } catch (CliError e) {
+                err.println("writ gateway: " + e.getMessage());
+                return e.exitCode();
+            }
+        } else {
+            Path dir = nonceDir != null ? nonceDir : global.dataDir().resolve("gateway");
+            Files.createDirectories(dir);
+            nonces = FileNonceStore.open(dir.resolve("nonces.journal"), clock, FileNonceStore.Durability.WRITE);
+        }
         RevocationStreamClient client = null;
         RevocationSource source;
         if (revocationServer != null) {
@@ -212,8 +266,7 @@ public final class GatewayCommand implements Callable<Integer> {
             err.println("writ gateway: WARNING: no revocation stream; relying on stapled OCSP only");
             source = new InMemoryRevocationSource();
         }
-        try (FileNonceStore nonces =
-                        FileNonceStore.open(dir.resolve("nonces.journal"), clock, FileNonceStore.Durability.WRITE);
+        try (nonces;
                 Gateway gateway = Gateway.builder()
                         .upstream(upstream)
                         .publicBaseUrl(publicUrl != null ? publicUrl : upstream)
@@ -227,7 +280,10 @@ public final class GatewayCommand implements Callable<Integer> {
                         .upstreamIdleTimeout(upstreamTimeout)
                         .build()
                         .start()) {
-            out.println("writ gateway: enforcing on " + gateway.uri() + " -> " + upstream);
+            out.println("writ gateway: enforcing on " + gateway.uri() + " -> " + upstream
+                    + (config.redis() != null
+                            ? " (nonces in Redis at " + NodeConfig.describe(config.redis()) + ")"
+                            : ""));
             out.flush();
             gateway.join();
         } finally {
@@ -246,9 +302,9 @@ public final class GatewayCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--routes FILE is required in authorize mode");
             }
             // Options that would do nothing here are refused rather than silently ignored.
-            if (revocations != null || nonceDir != null || noRevocationPush) {
-                throw new IllegalArgumentException(
-                        "--revocations, --nonce-dir and --insecure-no-revocation-push are enforce-mode options");
+            if (revocations != null || nonceDir != null || noRevocationPush || redis != null) {
+                throw new IllegalArgumentException("--revocations, --nonce-dir, --redis and"
+                        + " --insecure-no-revocation-push are enforce-mode options");
             }
             if (global.serverUrl() == null) {
                 throw new IllegalArgumentException("--server URL (the Writ server that authorizes) is required");

@@ -7,9 +7,12 @@ import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.CustodyConfig;
 import dev.writ.server.ca.DomainCeremony;
 import dev.writ.server.ca.TrustDomain;
+import dev.writ.server.cluster.SharedFiles;
 import dev.writ.server.custody.KeyCustody;
 import dev.writ.server.store.SqliteStore;
+import dev.writ.server.store.Store;
 import dev.writ.server.store.StoreException;
+import dev.writ.server.store.postgres.PostgresStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +34,9 @@ import picocli.CommandLine.Option;
 public final class InitCommand implements Callable<Integer> {
     @Mixin
     GlobalOptions global;
+
+    @Mixin
+    NodeConfig.Flags backends;
 
     @Option(
             names = "--trust-domain",
@@ -99,14 +105,43 @@ public final class InitCommand implements Callable<Integer> {
         if (!fresh) {
             throw CliError.usage("the data directory " + data + " is not empty");
         }
-        char[] passphrase = Passphrases.root(passphraseFile, true);
+        NodeConfig config = NodeConfig.resolve(backends, null, System.getenv());
+        if (backends.redis != null || backends.redisPasswordFile != null) {
+            // Refused rather than ignored: the domain's state goes to --db; Redis only matters to running nodes.
+            throw CliError.usage("writ init does not use Redis (give --redis to writ serve and writ gateway)");
+        }
+        PostgresStore postgres = null;
+        if (config.db() != null) {
+            postgres = NodeBackends.openPostgres(config);
+            try {
+                // One trust domain per database: a second init would fork the nodes' view of the domain.
+                if (new SharedFiles(postgres.dataSource(), InstantSource.system()).hasDomain()) {
+                    throw CliError.usage("a trust domain already exists in PostgreSQL at " + postgres.describe());
+                }
+            } catch (java.sql.SQLException e) {
+                postgres.close();
+                throw new CliError(1, "cannot read PostgreSQL at " + postgres.describe());
+            } catch (CliError e) {
+                postgres.close();
+                throw e;
+            }
+        }
+        char[] passphrase;
+        try {
+            passphrase = Passphrases.root(passphraseFile, true);
+        } catch (RuntimeException e) {
+            if (postgres != null) {
+                postgres.close();
+            }
+            throw e;
+        }
         SecureRandom random = new SecureRandom();
         boolean ok = false;
         try {
             Files.createDirectories(data);
             DomainCeremony.InitResult result;
             try (KeyCustody keys = CustodyConfig.create(data, custodyConfig, System.getenv(), random);
-                    SqliteStore store = SqliteStore.open(data.resolve("writ.db"))) {
+                    Store store = postgres != null ? postgres : SqliteStore.open(data.resolve("writ.db"))) {
                 result = DomainCeremony.init(
                         data,
                         trustDomain,
@@ -118,6 +153,10 @@ public final class InitCommand implements Callable<Integer> {
                         tenant,
                         InstantSource.system(),
                         random);
+                if (postgres != null) {
+                    // Every node reads the domain's public files and sealed keys from the database from now on.
+                    new SharedFiles(postgres.dataSource(), InstantSource.system()).publish(data);
+                }
             }
             ok = true;
             print(result);
@@ -126,7 +165,15 @@ public final class InitCommand implements Callable<Integer> {
             throw new CliError(e.kind() == CaException.Kind.INTERNAL ? 1 : ExitCodes.USAGE, e.getMessage());
         } catch (StoreException e) {
             throw new CliError(1, "cannot create the database: " + e.getMessage());
+        } catch (java.sql.SQLException e) {
+            throw new CliError(
+                    1,
+                    "cannot store the trust domain in PostgreSQL: "
+                            + e.getClass().getSimpleName());
         } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
             Arrays.fill(passphrase, '\0');
             if (!ok) {
                 // All or nothing: a failed init leaves the directory as empty as it found it.

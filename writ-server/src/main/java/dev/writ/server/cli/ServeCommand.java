@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -30,19 +32,20 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     GlobalOptions global;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    @Mixin
+    NodeConfig.Flags backends;
+
+    @Option(names = "--host", description = "Address to bind (default: $WRIT_HOST, else 127.0.0.1).")
     String host;
 
-    @Option(
-            names = "--port",
-            defaultValue = "7070",
-            description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-    int port;
+    @Option(names = "--port", description = "Port (default: $WRIT_PORT, else 7070; 0 picks a free one).")
+    Integer port;
 
     @Option(
             names = "--public-url",
             paramLabel = "URL",
-            description = "Base URL written into new certificates (default: the one given to writ init).")
+            description = "Base URL written into new certificates (default: $WRIT_PUBLIC_URL, else the one given to"
+                    + " writ init).")
     String publicUrl;
 
     @Option(
@@ -83,37 +86,61 @@ public final class ServeCommand implements Callable<Integer> {
                 throw CliError.usage("cannot read " + tlsPasswordFile);
             }
         }
+        Map<String, Object> listener = new HashMap<>();
+        listener.put("host", host);
+        listener.put("port", port);
+        listener.put("public-url", publicUrl);
+        NodeConfig config = NodeConfig.resolve(backends, listener, System.getenv());
+        String host = config.host();
+        int port = config.port();
         TrustRuntime.Options options = TrustRuntime.Options.defaults();
-        if (publicUrl != null) {
-            options = options.withPublicUrl(publicUrl);
+        if (config.publicUrl() != null) {
+            options = options.withPublicUrl(config.publicUrl());
         }
+        Path data = global.dataDir();
+        NodeServices services = NodeServices.open(config, data, options.clock());
         TrustRuntime rt;
         try {
-            rt = TrustRuntime.open(global.dataDir(), options);
+            rt = services.state() == null
+                    ? TrustRuntime.open(data, options)
+                    : TrustRuntime.open(data, options, services.state());
         } catch (CaException e) {
+            services.close();
             throw new CliError(ExitCodes.USAGE, e.getMessage());
         } catch (StoreException e) {
+            services.close();
             throw new CliError(1, "cannot open the database: " + e.getMessage());
         } catch (IllegalArgumentException e) {
+            services.close();
             throw CliError.usage(e.getMessage());
         }
         ServerWiring wiring;
         try {
-            wiring = ServerWiring.open(rt, AuthzRuntime.Options.defaults());
+            services.startRevocationRelay(rt, options.clock());
+            wiring = ServerWiring.open(rt, AuthzRuntime.Options.defaults(), services);
         } catch (LogException e) {
             rt.close();
+            services.close();
+            if (services.state() != null) {
+                throw new CliError(1, "cannot open the audit log: " + e.getMessage());
+            }
             throw new CliError(1, "cannot open the audit log (" + e.getMessage() + "); is another server running?");
         } catch (PolicyException e) {
             rt.close();
+            services.close();
             throw new CliError(1, "the active policy does not load: " + e.getMessage());
         } catch (Exception e) {
             rt.close();
+            services.close();
             throw e;
         }
-        // Closed in reverse order: the wiring (revocation feed, authorize path, audit log flushed) before the runtime.
-        try (rt;
+        // Closed in reverse order: the wiring (revocation feed, authorize path, audit log flushed) before the runtime,
+        // and the backends (Redis) last.
+        try (services;
+                rt;
                 wiring) {
             WritServer server = wiring.mountOn(rt.mountOn(new WritServer(host, port, tlsKeystore, password)));
+            server.mount("/readyz", wiring.readiness(rt, services).router());
             customizer.customize(rt, server);
             try {
                 server.start();

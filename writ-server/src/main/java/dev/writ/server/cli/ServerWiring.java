@@ -8,6 +8,8 @@ import dev.writ.server.authz.AuthzRuntime;
 import dev.writ.server.ca.CaException;
 import dev.writ.server.ca.CaName;
 import dev.writ.server.ca.Pem;
+import dev.writ.server.cluster.Readiness;
+import dev.writ.server.cluster.RelayLease;
 import dev.writ.server.events.EventSink;
 import dev.writ.server.events.OutboxRelay;
 import dev.writ.server.events.RevocationEvent;
@@ -20,9 +22,9 @@ import dev.writ.server.gateway.RevocationFeed;
 import dev.writ.server.gateway.RevocationStreamHandler;
 import dev.writ.server.log.AuditLogEventSink;
 import dev.writ.server.log.LogException;
+import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.policy.BundleVerifier;
 import dev.writ.server.policy.JdbcPolicyStore;
-import dev.writ.server.policy.PolicyDatabase;
 import dev.writ.server.policy.PolicyException;
 import dev.writ.server.policy.PolicyService;
 import dev.writ.server.policy.PolicySigningIdentity;
@@ -31,6 +33,7 @@ import dev.writ.server.store.StoreException;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -43,8 +46,10 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import javax.security.auth.x500.X500Principal;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +77,19 @@ public final class ServerWiring implements AutoCloseable {
     private final Auth auth;
     private final ForensicService forensics;
 
-    private ServerWiring(TrustRuntime rt, AuthzRuntime authz, BusRevocationFeed feed, InstantSource clock)
+    private final RelayLease relayLease;
+    private final BooleanSupplier revocationsUpToDate;
+
+    private ServerWiring(
+            TrustRuntime rt,
+            AuthzRuntime authz,
+            BusRevocationFeed feed,
+            InstantSource clock,
+            RelayLease relayLease,
+            BooleanSupplier revocationsUpToDate)
             throws CaException, PolicyException {
+        this.relayLease = relayLease;
+        this.revocationsUpToDate = revocationsUpToDate;
         this.authz = authz;
         this.feed = feed;
         this.auth = rt.auth();
@@ -112,11 +128,7 @@ public final class ServerWiring implements AutoCloseable {
             PolicySigningIdentity identity = PolicySigningIdentity.of(
                     rt.custody(), rt.domain().policySigning().key(), List.of(signing, policyCa));
             return new PolicyService(
-                    new JdbcPolicyStore(PolicyDatabase.openSqlite(rt.dataDir())),
-                    new BundleVerifier(policyCa, clock),
-                    identity,
-                    events,
-                    clock);
+                    new JdbcPolicyStore(rt.database()), new BundleVerifier(policyCa, clock), identity, events, clock);
         } catch (IOException | java.security.cert.CertificateException e) {
             throw new CaException(CaException.Kind.INTERNAL, "internal", "cannot read the policy certificates", e);
         }
@@ -124,7 +136,12 @@ public final class ServerWiring implements AutoCloseable {
 
     private void relay() {
         try {
-            relay.drain();
+            if (relayLease == null) {
+                relay.drain();
+            } else {
+                // Several nodes share the outbox: one relays at a time, so events reach the shared log once, in order.
+                relayLease.runIfLeader(relay::drain);
+            }
         } catch (Exception e) {
             // The events stay in the outbox and are delivered on a later pass; nothing is lost.
             LOG.error("cannot move lifecycle events into the audit log yet", e);
@@ -141,9 +158,20 @@ public final class ServerWiring implements AutoCloseable {
      */
     public static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options)
             throws LogException, PolicyException, CaException, StoreException {
+        return open(rt, options, null);
+    }
+
+    /**
+     * Like {@link #open(TrustRuntime, AuthzRuntime.Options)}, on the backends of {@code services} (null: the data
+     * directory alone): with PostgreSQL the outbox relay runs on one node at a time.
+     */
+    static ServerWiring open(TrustRuntime rt, AuthzRuntime.Options options, NodeServices services)
+            throws LogException, PolicyException, CaException, StoreException {
+        RelayLease lease = services == null ? null : services.relayLease();
+        TransparencyLog.Factory logs = services == null ? null : services.logFactory();
         AuthzRuntime authz;
         try {
-            authz = AuthzRuntime.open(rt, options);
+            authz = logs == null ? AuthzRuntime.open(rt, options) : AuthzRuntime.open(rt, options, logs);
         } catch (LogException e) {
             if (!"log.signer".equals(e.code())) {
                 throw e;
@@ -157,7 +185,11 @@ public final class ServerWiring implements AutoCloseable {
             authz = null;
         }
         try {
-            return new ServerWiring(rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock());
+            // With Redis, this node's stream vouches for its revocation set only while the relay to the other nodes is
+            // healthy: otherwise its PEPs go stale and fail closed instead of missing another node's revocation.
+            BooleanSupplier upToDate = services == null ? null : services.revocationsUpToDate();
+            return new ServerWiring(
+                    rt, authz, BusRevocationFeed.open(rt, options.clock()), options.clock(), lease, upToDate);
         } catch (CaException | StoreException | PolicyException | RuntimeException e) {
             if (authz != null) {
                 authz.close();
@@ -173,10 +205,31 @@ public final class ServerWiring implements AutoCloseable {
             server.mount("/api/v1/policies", PolicyApi.router(policies, auth, authz::reloadPolicy));
             server.mount(ForensicHandler.PATH, ForensicHandler.router(forensics, auth));
         }
-        RevocationStreamHandler stream = new RevocationStreamHandler(feed);
+        RevocationStreamHandler stream = revocationsUpToDate == null
+                ? new RevocationStreamHandler(feed)
+                : new RevocationStreamHandler(feed, Duration.ofSeconds(2), revocationsUpToDate);
         server.metrics().revocationSubscribers(stream::subscribers);
         server.mount(RevocationStreamHandler.PATH, stream);
         return server;
+    }
+
+    /**
+     * The node's readiness: the shared database answers (with PostgreSQL), Redis answers (when configured), and the
+     * audit log is usable (when the authorize path is mounted).
+     */
+    Readiness readiness(TrustRuntime rt, NodeServices services) {
+        Readiness r = new Readiness(2_000);
+        if (services != null && services.shared()) {
+            DataSource db = services.database();
+            r.add("postgresql", () -> NodeBackends.ping(db));
+        }
+        if (services != null && services.hasRedis()) {
+            r.add("redis", services::checkRedis);
+        }
+        if (authz != null) {
+            r.add("log", () -> authz.log().checkpoint());
+        }
+        return r;
     }
 
     /** The authorize path, absent when the domain's audit key cannot sign the log (see {@link #open}). */
