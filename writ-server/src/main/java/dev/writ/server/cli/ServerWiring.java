@@ -330,6 +330,11 @@ public final class ServerWiring implements AutoCloseable {
         }
 
         @Override
+        public String epoch() {
+            return events.epoch();
+        }
+
+        @Override
         public long latest() {
             return events.latest();
         }

@@ -14,6 +14,16 @@ import javax.security.auth.x500.X500Principal;
 public final class InMemoryRevocationFeed implements RevocationFeed {
     private final List<RevocationEvent> events = new ArrayList<>();
     private final CopyOnWriteArrayList<Consumer<RevocationEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final String epoch = java.util.HexFormat.of()
+            .formatHex(java.nio.ByteBuffer.allocate(8)
+                    .putLong(new java.security.SecureRandom().nextLong())
+                    .array());
+
+    /** A fresh random epoch per feed: its numbering is its own. */
+    @Override
+    public String epoch() {
+        return epoch;
+    }
 
     /** Appends a revocation and notifies the subscribers; returns the event with its sequence number. */
     public RevocationEvent publish(X500Principal issuer, BigInteger serial, String reason, Instant revokedAt) {

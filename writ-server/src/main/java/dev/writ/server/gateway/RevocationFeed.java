@@ -13,6 +13,13 @@ public interface RevocationFeed {
     /** Every event with {@code seq > cursor}, oldest first ({@code since(0)} is the full snapshot). */
     List<RevocationEvent> since(long cursor);
 
+    /**
+     * Names this numbering of the sequence. Sequence numbers are only comparable within one epoch: another server (or
+     * the same one after a restart) numbers its events independently, so a subscriber whose cursor comes from another
+     * epoch is sent the whole snapshot again. Letters, digits and {@code -} only.
+     */
+    String epoch();
+
     /** The highest {@code seq} so far (0 when there is none). */
     long latest();
 

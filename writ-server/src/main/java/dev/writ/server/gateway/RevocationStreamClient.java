@@ -44,7 +44,12 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
     private final CountDownLatch firstSync = new CountDownLatch(1);
     private final Thread worker;
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper SYNC_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     private volatile long cursor;
+    /** The numbering {@link #cursor} belongs to (the server's feed epoch); null before the first event. */
+    private volatile String epoch;
     /** Millis of the last event received on a connection that had completed its replay; MIN_VALUE: never. */
     private volatile long lastHeardMillis = Long.MIN_VALUE;
 
@@ -179,7 +184,7 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
                 .header("Accept", "text/event-stream")
                 .timeout(Duration.ofMillis(Math.max(1000, maxStalenessMillis)));
         if (cursor > 0) {
-            rb.header("Last-Event-ID", Long.toString(cursor));
+            rb.header("Last-Event-ID", epoch == null ? Long.toString(cursor) : epoch + "." + cursor);
         }
         HttpResponse<InputStream> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
         boolean synced = false;
@@ -190,22 +195,26 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
             }
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String event = "message";
+            String id = null;
             StringBuilder data = new StringBuilder();
             String line;
             lastLineMillis = clock.millis();
             while ((line = reader.readLine()) != null) {
                 lastLineMillis = clock.millis();
                 if (line.isEmpty()) {
-                    synced |= dispatch(event, data.toString(), synced);
+                    synced |= dispatch(event, id, data.toString(), synced);
                     event = "message";
+                    id = null;
                     data.setLength(0);
                 } else if (line.startsWith("event:")) {
                     event = field(line, 6);
+                } else if (line.startsWith("id:")) {
+                    id = field(line, 3);
                 } else if (line.startsWith("data:")) {
                     if (!data.isEmpty()) data.append('\n');
                     data.append(field(line, 5));
                 }
-                // id: is carried inside the event's data as seq; retry: and comments are ignored.
+                // The id names the epoch (the seq is in the data too); retry: and comments are ignored.
             }
             return synced;
         } finally {
@@ -218,16 +227,29 @@ public final class RevocationStreamClient implements RevocationSource, AutoClose
     }
 
     /** Applies one event; returns true when the stream is (now) in sync. */
-    private boolean dispatch(String event, String data, boolean synced) throws IOException {
+    private boolean dispatch(String event, String id, String data, boolean synced) throws IOException {
         switch (event) {
             case "revocation" -> {
                 RevocationEvent e = RevocationEvent.fromJson(data);
                 revoked.revoke(e.issuer(), e.serial());
+                int dot = id == null ? -1 : id.indexOf('.');
+                String from = dot < 0 ? null : id.substring(0, dot);
+                if (from != null && !from.equals(epoch)) {
+                    // Another numbering (another server, or a restart): positions restart with it.
+                    epoch = from;
+                    cursor = 0;
+                }
                 cursor = Math.max(cursor, e.seq());
                 LOG.info("certificate {} revoked ({})", e.serialHex(), e.reason());
             }
             case "synced" -> {
                 synced = true;
+                com.fasterxml.jackson.databind.JsonNode d = SYNC_JSON.readTree(data);
+                if (d.path("epoch").isTextual() && d.path("cursor").canConvertToLong()) {
+                    // The server's own account of where this subscriber now stands, in its numbering.
+                    epoch = d.get("epoch").asText();
+                    cursor = d.get("cursor").asLong();
+                }
                 // Fresh before anyone waiting for the first snapshot is released.
                 lastHeardMillis = clock.millis();
                 firstSync.countDown();

@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves {@code GET /v1/revocations/stream}: server-sent events that push every revocation to connected PEPs.
  *
- * <p>Protocol (see {@code docs/gateway.md}): the subscriber names its cursor with {@code Last-Event-ID} (or
- * {@code ?since=N}); the handler first replays every event after the cursor (all of them without one, or when the
- * cursor is ahead of this server's sequence), then sends {@code event: synced}, then live {@code event: revocation}s
+ * <p>Protocol (see {@code docs/gateway.md}): every event's id is {@code <epoch>.<seq>}; the subscriber names its
+ * cursor with {@code Last-Event-ID} (or {@code ?since=N}); the handler first replays every event after the cursor (all
+ * of them without one, when the cursor's epoch is not this feed's, or when the cursor is ahead of this server's
+ * sequence), then sends {@code event: synced}, then live {@code event: revocation}s
  * as they happen and an {@code event: heartbeat} whenever it has been quiet for the heartbeat interval, so a
  * subscriber can tell a quiet stream from a dead one.
  */
@@ -88,14 +89,14 @@ public final class RevocationStreamHandler extends Handler.Abstract {
         }
         long cursor;
         try {
-            cursor = cursor(request);
+            cursor = cursor(request, feed.epoch());
         } catch (NumberFormatException e) {
             response.setStatus(400);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.write(
                     true,
                     ByteBuffer.wrap(("{\"error\":{\"code\":\"revocations.cursor\","
-                                    + "\"message\":\"the cursor must be a non-negative integer\"}}")
+                                    + "\"message\":\"the cursor must be <epoch>.<seq> or a non-negative integer\"}}")
                             .getBytes(StandardCharsets.UTF_8)),
                     callback);
             return true;
@@ -120,7 +121,8 @@ public final class RevocationStreamHandler extends Handler.Abstract {
         return true;
     }
 
-    private static long cursor(Request request) {
+    /** The position to replay after; 0 (everything) for a cursor of another epoch. */
+    static long cursor(Request request, String epoch) {
         String last = request.getHeaders().get("Last-Event-ID");
         if (last == null) {
             Fields.Field since = Request.extractQueryParameters(request).get("since");
@@ -129,7 +131,18 @@ public final class RevocationStreamHandler extends Handler.Abstract {
         if (last == null || last.isBlank()) {
             return 0;
         }
-        long c = Long.parseLong(last.trim());
+        last = last.trim();
+        int dot = last.indexOf('.');
+        if (dot >= 0) {
+            String theirs = last.substring(0, dot);
+            long c = Long.parseLong(last.substring(dot + 1));
+            if (c < 0 || !theirs.matches("[A-Za-z0-9-]{1,64}")) {
+                throw new NumberFormatException("malformed cursor");
+            }
+            // Another server's (or an earlier run's) numbering says nothing about ours: send everything again.
+            return theirs.equals(epoch) ? c : 0;
+        }
+        long c = Long.parseLong(last);
         if (c < 0) {
             throw new NumberFormatException("negative cursor");
         }
@@ -148,7 +161,11 @@ public final class RevocationStreamHandler extends Handler.Abstract {
                 append(out, e);
                 sent = e.seq();
             }
-            out.append("event: synced\ndata: {\"cursor\":").append(sent).append("}\n\n");
+            out.append("event: synced\ndata: {\"cursor\":")
+                    .append(sent)
+                    .append(",\"epoch\":\"")
+                    .append(feed.epoch())
+                    .append("\"}\n\n");
             write(response, out);
             while (true) {
                 RevocationEvent e = queue.poll(heartbeatMillis, TimeUnit.MILLISECONDS);
@@ -181,8 +198,10 @@ public final class RevocationStreamHandler extends Handler.Abstract {
         }
     }
 
-    private static void append(StringBuilder out, RevocationEvent e) {
+    private void append(StringBuilder out, RevocationEvent e) {
         out.append("id: ")
+                .append(feed.epoch())
+                .append('.')
                 .append(e.seq())
                 .append("\nevent: revocation\ndata: ")
                 .append(e.toJson())

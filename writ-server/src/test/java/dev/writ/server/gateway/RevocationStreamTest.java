@@ -64,15 +64,17 @@ class RevocationStreamTest {
                     if (line.equals("event: heartbeat")) break;
                 }
             }
+            String epoch = p.feed.epoch();
+            assertThat(epoch).matches("[0-9a-f]{16}");
             assertThat(lines)
                     .containsSubsequence(
-                            "id: 1",
+                            "id: " + epoch + ".1",
                             "event: revocation",
                             "data: {\"seq\":1,\"serial\":\"6f1c\",\"issuer\":\"CN=Writ Agents CA,O=acme\","
                                     + "\"reason\":\"keyCompromise\",\"revoked_at\":1772445600}",
                             "",
                             "event: synced",
-                            "data: {\"cursor\":1}",
+                            "data: {\"cursor\":1,\"epoch\":\"" + epoch + "\"}",
                             "",
                             "event: heartbeat");
         }
@@ -122,6 +124,34 @@ class RevocationStreamTest {
             assertThat(c.isRevoked(CA, BigInteger.valueOf(201)))
                     .as("revocation is permanent")
                     .isTrue();
+        } finally {
+            p.close();
+        }
+    }
+
+    @Test
+    void aCursorFromAnotherServersNumberingGetsTheWholeSnapshot() throws Exception {
+        InMemoryRevocationFeed first = new InMemoryRevocationFeed();
+        first.publish(CA, BigInteger.valueOf(301), "keyCompromise", AT);
+        first.publish(CA, BigInteger.valueOf(302), "keyCompromise", AT);
+        Publisher p = new Publisher(0, first);
+        int port = p.port();
+        try (RevocationStreamClient c = client(p, Duration.ofSeconds(5))) {
+            await(() -> c.cursor() == 2);
+            p.close();
+            // Another node behind the same address numbers its events its own way and has more of them: position 2
+            // there is not position 2 here. A plain sequence number would skip 401 and 402.
+            InMemoryRevocationFeed other = new InMemoryRevocationFeed();
+            for (int i = 1; i <= 4; i++) other.publish(CA, BigInteger.valueOf(400 + i), "keyCompromise", AT);
+            p = new Publisher(port, other);
+            await(() -> c.revokedCount() == 6);
+            for (int i = 1; i <= 4; i++) {
+                assertThat(c.isRevoked(CA, BigInteger.valueOf(400 + i))).isTrue();
+            }
+            assertThat(c.cursor()).isEqualTo(4);
+            // And it resumes in the new numbering.
+            other.publish(CA, BigInteger.valueOf(405), "keyCompromise", AT);
+            await(() -> c.cursor() == 5 && c.isRevoked(CA, BigInteger.valueOf(405)));
         } finally {
             p.close();
         }
