@@ -266,6 +266,10 @@ public final class GatewayCommand implements Callable<Integer> {
             err.println("writ gateway: WARNING: no revocation stream; relying on stapled OCSP only");
             source = new InMemoryRevocationSource();
         }
+        RevocationStreamClient stream = client;
+        NonceStore shared = nonces;
+        java.util.function.BooleanSupplier ready = () -> (stream == null || stream.isFresh())
+                && (!(shared instanceof dev.writ.server.redis.RedisNonceStore r) || r.healthy());
         try (nonces;
                 Gateway gateway = Gateway.builder()
                         .upstream(upstream)
@@ -278,6 +282,7 @@ public final class GatewayCommand implements Callable<Integer> {
                         .clockSkew(skew)
                         .maxBody(maxBody)
                         .upstreamIdleTimeout(upstreamTimeout)
+                        .readiness(ready)
                         .build()
                         .start()) {
             out.println("writ gateway: enforcing on " + gateway.uri() + " -> " + upstream
@@ -285,7 +290,7 @@ public final class GatewayCommand implements Callable<Integer> {
                             ? " (nonces in Redis at " + NodeConfig.describe(config.redis()) + ")"
                             : ""));
             out.flush();
-            gateway.join();
+            joinUntilStopped(gateway::join, gateway::close);
         } finally {
             if (client != null) {
                 client.close();
@@ -335,9 +340,39 @@ public final class GatewayCommand implements Callable<Integer> {
             out.println("writ gateway: authorizing on " + running.uri() + " -> " + upstream + " (server "
                     + global.serverUrl() + (running.verifiesEnvelopes() ? ", envelopes verified" : "") + ")");
             out.flush();
-            running.join();
+            joinUntilStopped(running::join, running::close);
         }
         return ExitCodes.OK;
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * Serves until the gateway stops; on SIGTERM or Ctrl-C the stop is graceful (new requests refused, in-flight ones
+     * finish, up to 10 s) before the JVM exits.
+     */
+    private static void joinUntilStopped(Step join, Step stop) throws Exception {
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(
+                () -> {
+                    try {
+                        stop.run();
+                    } catch (Exception e) {
+                        System.err.println("writ gateway: graceful stop failed: " + e.getMessage());
+                    } finally {
+                        stopped.countDown();
+                    }
+                },
+                "writ-gateway-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        join.run();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            stopped.await(); // the JVM is exiting: let the hook finish draining first
+        }
     }
 
     static List<X509Certificate> readBundle(Path pem) throws Exception {

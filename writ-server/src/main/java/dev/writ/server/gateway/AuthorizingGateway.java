@@ -90,7 +90,10 @@ public final class AuthorizingGateway implements AutoCloseable {
         client.setFollowRedirects(false);
         client.setName("writ-gateway-upstream");
         proxy.setHttpClient(client);
-        server.setHandler(new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.AUTHORIZE));
+        // Graceful stop: new requests are refused, in-flight ones (and their upstream calls) get up to 10 s to finish.
+        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(
+                new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.AUTHORIZE, b.readiness)));
+        server.setStopTimeout(10_000);
     }
 
     /** This gateway's instruments, served at {@code /metrics} on its own listener. */
@@ -144,6 +147,14 @@ public final class AuthorizingGateway implements AutoCloseable {
 
     /** Settings. Required: upstream, route map, Writ server. */
     public static final class Builder {
+        private java.util.function.BooleanSupplier readiness = () -> true;
+
+        /** What the gateway's {@code /readyz} reports (default: always ready). */
+        public Builder readiness(java.util.function.BooleanSupplier readiness) {
+            this.readiness = java.util.Objects.requireNonNull(readiness, "readiness");
+            return this;
+        }
+
         private String upstreamBase;
         private String publicBase;
         private RouteMap routes;

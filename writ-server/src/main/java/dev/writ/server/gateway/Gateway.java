@@ -86,7 +86,10 @@ public final class Gateway implements AutoCloseable {
         client.setFollowRedirects(false);
         client.setName("writ-gateway-upstream");
         proxy.setHttpClient(client);
-        server.setHandler(new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.ENFORCE));
+        // Graceful stop: new requests are refused, in-flight ones (and their upstream calls) get up to 10 s to finish.
+        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(
+                new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.ENFORCE, b.readiness)));
+        server.setStopTimeout(10_000);
     }
 
     /** This gateway's instruments, served at {@code /metrics} on its own listener. */
@@ -132,6 +135,14 @@ public final class Gateway implements AutoCloseable {
 
     /** Gateway settings. Required: upstream, trust anchors, nonce store, revocation source. */
     public static final class Builder {
+        private java.util.function.BooleanSupplier readiness = () -> true;
+
+        /** What the gateway's {@code /readyz} reports (default: always ready). */
+        public Builder readiness(java.util.function.BooleanSupplier readiness) {
+            this.readiness = java.util.Objects.requireNonNull(readiness, "readiness");
+            return this;
+        }
+
         private String upstreamBase;
         private String publicBase;
         private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8443);

@@ -36,14 +36,31 @@ public final class GatewayMetricsHandler extends Handler.Wrapper {
     /** The health path the gateway answers itself. */
     public static final String HEALTH_PATH = "/healthz";
 
+    /** The readiness path the gateway answers itself: 503 while it would refuse what it cannot check. */
+    public static final String READY_PATH = "/readyz";
+
+    private static final byte[] READY = "{\"status\":\"ready\"}".getBytes(StandardCharsets.UTF_8);
+
     private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
 
     private final WritMetrics metrics;
     private final String mode;
     private final MetricsHandler exposition;
+    private final java.util.function.BooleanSupplier ready;
 
     public GatewayMetricsHandler(Handler proxy, WritMetrics metrics, String mode) {
+        this(proxy, metrics, mode, () -> true);
+    }
+
+    /**
+     * @param ready what {@code /readyz} reports: for an enforcing gateway, whether its revocation stream is fresh and
+     *     its shared nonce store answers (while not, it refuses envelopes it cannot check, so a load balancer should
+     *     send traffic elsewhere)
+     */
+    public GatewayMetricsHandler(
+            Handler proxy, WritMetrics metrics, String mode, java.util.function.BooleanSupplier ready) {
         super(proxy);
+        this.ready = Objects.requireNonNull(ready, "ready");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.mode = Objects.requireNonNull(mode, "mode");
         this.exposition = new MetricsHandler(metrics);
@@ -54,6 +71,29 @@ public final class GatewayMetricsHandler extends Handler.Wrapper {
         String path = Request.getPathInContext(request);
         if (MetricsHandler.PATH.equals(path)) {
             return exposition.handle(request, response, callback);
+        }
+        if (READY_PATH.equals(path)) {
+            if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                Json.error(response, callback, 405, "request.method_not_allowed", "method not allowed");
+                return true;
+            }
+            boolean ok;
+            try {
+                ok = ready.getAsBoolean();
+            } catch (RuntimeException e) {
+                ok = false; // a check that fails is a "not ready"
+            }
+            if (!ok) {
+                response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+                Json.error(response, callback, 503, "gateway.not_ready", "not ready");
+                return true;
+            }
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, ByteBuffer.wrap(READY), callback);
+            return true;
         }
         if (HEALTH_PATH.equals(path)) {
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {

@@ -58,6 +58,11 @@ public final class RedisNonceStore implements NonceStore {
         return new RedisNonceStore(RedisConnection.connect(uri, timeout), trustDomain, clock, true);
     }
 
+    /** Whether Redis answers a PING within the connection's timeout (for readiness); never throws. */
+    public boolean healthy() {
+        return redis.healthy();
+    }
+
     /** The key a nonce is recorded under (for operators and tests). */
     public String key(String nonce) {
         return prefix + NonceStore.requireValidNonce(nonce);
