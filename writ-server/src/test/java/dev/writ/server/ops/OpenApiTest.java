@@ -257,6 +257,9 @@ class OpenApiTest {
         assertThat(gateway.path("openapi").asText()).isEqualTo("3.1.0");
         assertThat(operations(gateway))
                 .extracting(Operation::key)
-                .containsExactlyInAnyOrder("GET " + MetricsHandler.PATH, "GET " + GatewayMetricsHandler.HEALTH_PATH);
+                .containsExactlyInAnyOrder(
+                        "GET " + MetricsHandler.PATH,
+                        "GET " + GatewayMetricsHandler.HEALTH_PATH,
+                        "GET " + GatewayMetricsHandler.READY_PATH);
     }
 }
