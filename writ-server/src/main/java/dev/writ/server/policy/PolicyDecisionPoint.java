@@ -26,7 +26,9 @@ import java.util.function.LongSupplier;
  *   <li>The certificate scope check runs first; a scope denial is final and Cedar is not consulted, so no permit can
  *       override it.
  *   <li>Fail closed: no bundle, a scope error, an engine error, a policy that errors, a malformed request or an
- *       evaluation slower than the timeout are all {@link Decision.Deny}.
+ *       evaluation slower than the timeout are all {@link Decision.Deny}. By default the limit is on the CPU time
+ *       the evaluating thread spent (a runaway policy), with a wall-clock backstop ten times longer (a stalled one),
+ *       so a busy machine preempting the thread does not turn allows into timeouts.
  *   <li>A bundle whose content differs from what was signed, or from the latest signed version the control plane
  *       announces ({@link #reconcile}), records a {@code policy.drift} event.
  * </ul>
@@ -34,13 +36,17 @@ import java.util.function.LongSupplier;
  * Thread-safe; {@link #decide} is lock-free.
  */
 public final class PolicyDecisionPoint {
-    /** The default evaluation time limit. */
+    /** The default evaluation time limit (CPU time of the evaluating thread). */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(100);
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private final BundleVerifier verifier;
     private final EventSink events;
     private final LongSupplier ticker;
     private final long timeoutNanos;
+    private final long wallLimitNanos;
     private volatile CompiledBundle active;
 
     /** How a scope is checked; {@link Scope#check} in production. */
@@ -57,6 +63,18 @@ public final class PolicyDecisionPoint {
             throw new IllegalArgumentException("timeout must be positive");
         }
         this.timeoutNanos = timeout.toNanos();
+        this.wallLimitNanos = Long.MAX_VALUE;
+    }
+
+    /** CPU-time limit on the evaluating thread, plus a wall-clock backstop. */
+    private PolicyDecisionPoint(BundleVerifier verifier, EventSink events, Duration cpuLimit, Duration wallLimit) {
+        this.verifier = Objects.requireNonNull(verifier, "verifier");
+        this.events = Objects.requireNonNull(events, "events");
+        this.ticker = THREADS.isCurrentThreadCpuTimeSupported()
+                ? THREADS::getCurrentThreadCpuTime
+                : System::nanoTime; // without thread CPU clocks, the limit is on wall-clock time
+        this.timeoutNanos = cpuLimit.toNanos();
+        this.wallLimitNanos = wallLimit.toNanos();
     }
 
     /**
@@ -66,7 +84,7 @@ public final class PolicyDecisionPoint {
      * @param events where {@code policy.drift} goes
      */
     public static PolicyDecisionPoint create(BundleVerifier verifier, EventSink events) {
-        return new PolicyDecisionPoint(verifier, events, System::nanoTime, DEFAULT_TIMEOUT);
+        return new PolicyDecisionPoint(verifier, events, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT.multipliedBy(10));
     }
 
     /**
@@ -168,6 +186,7 @@ public final class PolicyDecisionPoint {
             return new Decision.Deny(hash, List.of("policy.none_active"));
         }
         long start = ticker.getAsLong();
+        long wallStart = System.nanoTime();
         Decision d;
         try {
             d = b.evaluate(agent, action, signals, at);
@@ -176,7 +195,7 @@ public final class PolicyDecisionPoint {
         }
         // A decision that took longer than the limit is refused, whatever it says: the native engine cannot be
         // interrupted, but a caller must never act on an answer that came from a stalled evaluation.
-        if (ticker.getAsLong() - start > timeoutNanos) {
+        if (ticker.getAsLong() - start > timeoutNanos || System.nanoTime() - wallStart > wallLimitNanos) {
             return new Decision.Deny(hash, List.of("policy.timeout"));
         }
         return d;
