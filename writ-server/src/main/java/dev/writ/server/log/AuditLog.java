@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -398,31 +397,6 @@ public final class AuditLog implements TransparencyLog {
     }
 
     // ---------------------------------------------------------------- appending
-
-    /**
-     * Appends {@code entry} and waits until it is durable, sequenced and covered by a signed checkpoint.
-     *
-     * <p>Entries are opaque bytes; Writ writes one RFC 8785 canonical JSON object per event. When the entry is a JSON
-     * object with a top-level string {@code jti}, the log indexes it so proofs can be requested by {@code jti}.
-     *
-     * @return the receipt: leaf index, inclusion proof and the signed checkpoint that covers the entry
-     * @throws LogException {@code log.entry.too_large}, {@code log.closed}, {@code log.unavailable} (the log failed
-     *     and refuses writes until reopened), {@code log.signer}, {@code log.interrupted}
-     */
-    public LogReceipt append(byte[] entry) throws LogException {
-        CompletableFuture<LogReceipt> f = appendAsync(entry);
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LogException("log.interrupted", "interrupted while waiting for the log");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof LogException le) {
-                throw le;
-            }
-            throw new LogException("log.unavailable", "the log failed", e.getCause());
-        }
-    }
 
     /**
      * Like {@link #append} without blocking: the future completes with the receipt once the entry is durable, or
