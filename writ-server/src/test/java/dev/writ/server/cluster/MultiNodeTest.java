@@ -11,6 +11,7 @@ import dev.writ.core.log.LogReceipt;
 import dev.writ.core.log.Merkle;
 import dev.writ.core.log.NoteVerifier;
 import dev.writ.server.demo.ProcurementPolicy;
+import dev.writ.server.redis.RedisServer;
 import dev.writ.server.store.postgres.PostgresFixture;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.writ.server.api.WritServer;
 import dev.writ.server.cli.Main;
 import dev.writ.server.cli.ServeCommand;
+import dev.writ.server.redis.RedisServer;
 import dev.writ.server.store.postgres.PostgresFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
