@@ -48,7 +48,9 @@ final class Child implements AutoCloseable {
     /** Starts a main class of this classpath in its own JVM. */
     static Child javaMain(String name, Path dir, List<String> jvmOptions, String mainClass, List<String> args)
             throws IOException, InterruptedException {
-        List<String> cmd = java(jvmOptions);
+        List<String> cmd = new ArrayList<>(java(jvmOptions));
+        // Helpers of the generator itself (the upstream) always run from the generator's own classpath.
+        cmd.set(cmd.indexOf("-cp") + 1, System.getProperty("java.class.path"));
         cmd.add(mainClass);
         cmd.addAll(args);
         return start(name, dir, cmd, "listening", true);
@@ -64,13 +66,19 @@ final class Child implements AutoCloseable {
         return new Child(name, p, url, log);
     }
 
+    /** The classpath of the Writ processes: {@code writ.load.target.cp} (to compare two builds), else this one. */
+    static String targetClasspath() {
+        String cp = System.getProperty("writ.load.target.cp");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
+    }
+
     static List<String> java(List<String> jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(targetClasspath());
         return cmd;
     }
 

@@ -21,7 +21,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <pre>
  * java -cp "$(cat writ-bench/target/runtime-classpath.txt):writ-bench/target/classes" dev.writ.bench.load.Main \
  *     SCENARIO [--rate 3000] [--duration 20s] [--warmup 5s] [--connections 64]
- *              [--step FROM,BY,TO --p99-bound 1ms] [--target-jvm "-XX:StartFlightRecording=..."] [--keep]
+ *              [--step FROM,BY,TO --p99-bound 1ms] [--target-jvm "-XX:StartFlightRecording=..."]
+ *              [--target-cp CLASSPATH] [--keep]
  * </pre>
  *
  * Scenarios:
@@ -38,7 +39,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * In step mode the rate rises from FROM by BY up to TO until a step breaks the bound (p99 for {@code authorize}, added
  * p99 for the proxies), fails requests, or falls behind (achieved below 97% of offered); the highest rate held is
- * reported.
+ * reported. {@code --target-cp} runs the Writ processes from another build (to compare before and after a change);
+ * {@code --target-jvm} passes JVM options to them (a flight recording, a heap size, another collector).
  */
 public final class Main {
     private Main() {}
@@ -185,6 +187,7 @@ public final class Main {
                 case "--connections" -> o.connections = Integer.parseInt(v);
                 case "--p99-bound" -> o.p99BoundMs = duration(v).toNanos() / 1e6;
                 case "--target-jvm" -> o.targetJvm = Arrays.asList(v.trim().split("\\s+"));
+                case "--target-cp" -> System.setProperty("writ.load.target.cp", v);
                 case "--step" -> {
                     String[] p = v.split(",");
                     if (p.length != 3) {
