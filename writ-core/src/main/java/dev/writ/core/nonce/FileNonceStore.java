@@ -10,9 +10,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An embedded nonce store for a single PEP: an in-memory table backed by an append-only journal file, so a replay
@@ -25,7 +27,11 @@ import java.util.Objects;
  * crash in the middle of a write) is ignored on reopening; that nonce was never reported as recorded.
  *
  * <p><b>Expiry.</b> Expired nonces are dropped from memory and the journal is compacted (rewritten with only live
- * entries, then atomically renamed) on opening and whenever it has grown past twice the live set.
+ * entries, then atomically renamed) on opening, and while running whenever as many nonces were appended as were live
+ * after the previous compaction (so memory and the journal stay within about twice the live set, and compaction is
+ * amortised constant work per nonce). A running compaction happens on a background thread: nonces recorded meanwhile
+ * go to the old journal as usual and are copied into the new one before it replaces the old, so a crash at any point
+ * leaves a journal holding every acknowledged live nonce.
  *
  * <p>One process at a time may open a journal (a file lock enforces it). Calls are serialised; the critical section
  * is one small {@code write}.
@@ -45,8 +51,11 @@ public final class FileNonceStore implements NonceStore {
     private final Path file;
     private final InstantSource clock;
     private final Durability durability;
-    private final Map<String, Long> live = new HashMap<>();
+    // Concurrent so that a background compaction can read and prune it; writers still hold the store's lock.
+    private final Map<String, Long> live = new ConcurrentHashMap<>();
     private FileChannel channel;
+    private long liveAfterCompaction;
+    private List<byte[]> sideLog; // non-null while a background compaction runs: lines it must copy at the end
     private FileChannel lockChannel;
     private java.nio.channels.FileLock lock;
     private long appended;
@@ -117,29 +126,94 @@ public final class FileNonceStore implements NonceStore {
         }
     }
 
-    /** Rewrites the journal with only the live entries and reopens it for appending. */
+    /** Rewrites the journal with only the live entries and reopens it for appending (while opening). */
     private void compact() throws IOException {
+        Path tmp = writeLive(List.of());
+        swapIn(tmp);
+    }
+
+    /** Writes every live entry, then {@code extra} lines, to a forced temporary file. */
+    private Path writeLive(List<byte[]> extra) throws IOException {
         long now = clock.millis();
         live.values().removeIf(e -> e <= now);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        StringBuilder sb = new StringBuilder(live.size() * 40);
-        for (Map.Entry<String, Long> e : live.entrySet()) {
-            sb.append(e.getValue()).append(' ').append(e.getKey()).append('\n');
-        }
         try (FileChannel out = FileChannel.open(
                 tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII));
-            while (buf.hasRemaining()) {
-                out.write(buf);
+            StringBuilder sb = new StringBuilder(1 << 16);
+            for (Map.Entry<String, Long> e : live.entrySet()) {
+                sb.append(e.getValue()).append(' ').append(e.getKey()).append('\n');
+                if (sb.length() > 60_000) {
+                    writeAll(out, sb.toString().getBytes(StandardCharsets.US_ASCII));
+                    sb.setLength(0);
+                }
+            }
+            writeAll(out, sb.toString().getBytes(StandardCharsets.US_ASCII));
+            for (byte[] line : extra) {
+                writeAll(out, line);
             }
             out.force(true);
         }
+        return tmp;
+    }
+
+    /** Replaces the journal with {@code tmp} and appends to it from now on. */
+    private void swapIn(Path tmp) throws IOException {
         if (channel != null) {
             channel.close();
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         appended = 0;
+        liveAfterCompaction = live.size();
+    }
+
+    private static void writeAll(FileChannel out, byte[] bytes) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            out.write(buf);
+        }
+    }
+
+    /**
+     * Compacts on a background thread. The snapshot is written without the lock (the map is concurrent; a nonce
+     * recorded meanwhile may or may not be in it, and is in the side log either way); the side log and the swap happen
+     * under the lock, so no acknowledged nonce is ever missing from the journal on disk.
+     */
+    private void startCompaction() {
+        sideLog = new ArrayList<>();
+        Thread.ofPlatform().daemon().name("writ-nonce-compaction").start(() -> {
+            Path tmp = null;
+            try {
+                tmp = writeLive(List.of());
+                synchronized (this) {
+                    if (closed) {
+                        Files.deleteIfExists(tmp);
+                        return;
+                    }
+                    try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                        for (byte[] line : sideLog) {
+                            writeAll(out, line);
+                        }
+                        out.force(true);
+                    }
+                    swapIn(tmp);
+                    sideLog = null;
+                }
+            } catch (IOException | RuntimeException e) {
+                // The old journal is intact and still appended to: a failed compaction costs disk space, no nonce.
+                synchronized (this) {
+                    sideLog = null;
+                    appended = 0;
+                }
+                try {
+                    if (tmp != null) {
+                        Files.deleteIfExists(tmp);
+                    }
+                } catch (IOException ignored) {
+                    // a stray temporary file is rewritten by the next compaction
+                }
+            }
+        });
     }
 
     @Override
@@ -169,14 +243,10 @@ public final class FileNonceStore implements NonceStore {
             throw new NonceStoreException("cannot write the nonce journal", e);
         }
         live.put(nonce, exp);
-        if (++appended > Math.max(MIN_COMPACT, 2L * live.size())) {
-            try {
-                compact();
-            } catch (IOException e) {
-                // The nonce itself is already durable; a failed compaction only costs disk space.
-                closed = true;
-                throw new NonceStoreException("cannot compact the nonce journal", e);
-            }
+        if (sideLog != null) {
+            sideLog.add(line);
+        } else if (++appended > Math.max(MIN_COMPACT, liveAfterCompaction)) {
+            startCompaction();
         }
         return true;
     }
