@@ -157,8 +157,10 @@ public final class Main {
         return client;
     }
 
-    static Request post(HttpClient client, String url, byte[] body) {
-        return client.POST(URI.create(url)).body(new BytesRequestContent("application/json", body));
+    static Request post(HttpClient client, URI url, byte[] body) {
+        return client.newRequest(url)
+                .method(org.eclipse.jetty.http.HttpMethod.POST)
+                .body(new BytesRequestContent("application/json", body));
     }
 
     static Options parse(String[] args) {

@@ -1,5 +1,6 @@
 package dev.writ.bench.load;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ final class Scenarios {
 
         @Override
         public List<OpenLoop.Result> measure(HttpClient client, int rate) throws Exception {
-            String url = serve.url + "/v1/authorize";
+            URI url = URI.create(serve.url + "/v1/authorize");
             String bearer = "Bearer " + credential;
             return List.of(OpenLoop.run(
                     "authorize",
@@ -97,10 +98,12 @@ final class Scenarios {
             // Minted before the run, each with its own jti, bound to the URL the gateway forwards to.
             String[] envelopes = pki.envelopes((int) n, upstream.url + path, Fixtures.ORDER);
             System.out.printf("# %d envelopes minted in %.1f s%n", n, (System.nanoTime() - t) / 1e9);
-            OpenLoop.Result direct = OpenLoop.run(
+            URI direct = URI.create(upstream.url + path);
+            URI viaGateway = URI.create(gateway.url + path);
+            OpenLoop.Result directResult = OpenLoop.run(
                     "direct",
                     client,
-                    (c, i) -> Main.post(c, upstream.url + path, Fixtures.ORDER),
+                    (c, i) -> Main.post(c, direct, Fixtures.ORDER),
                     200,
                     rate,
                     o.warmup,
@@ -109,14 +112,14 @@ final class Scenarios {
             OpenLoop.Result enforced = OpenLoop.run(
                     "gateway enforce",
                     client,
-                    (c, i) -> Main.post(c, gateway.url + path, Fixtures.ORDER)
+                    (c, i) -> Main.post(c, viaGateway, Fixtures.ORDER)
                             .headers(h -> h.put("Writ-SAE", envelopes[(int) i])),
                     200,
                     rate,
                     o.warmup,
                     o.duration,
                     List.of(gateway.pid()));
-            return List.of(direct, enforced);
+            return List.of(directResult, enforced);
         }
 
         @Override
@@ -172,10 +175,12 @@ final class Scenarios {
         @Override
         public List<OpenLoop.Result> measure(HttpClient client, int rate) throws Exception {
             String bearer = "Bearer " + credential;
-            OpenLoop.Result direct = OpenLoop.run(
+            URI direct = URI.create(upstream.url + "/orders");
+            URI viaGateway = URI.create(gateway.url + "/orders");
+            OpenLoop.Result directResult = OpenLoop.run(
                     "direct",
                     client,
-                    (c, i) -> Main.post(c, upstream.url + "/orders", Fixtures.ORDER),
+                    (c, i) -> Main.post(c, direct, Fixtures.ORDER),
                     200,
                     rate,
                     o.warmup,
@@ -184,14 +189,13 @@ final class Scenarios {
             OpenLoop.Result through = OpenLoop.run(
                     "gateway authorize",
                     client,
-                    (c, i) -> Main.post(c, gateway.url + "/orders", Fixtures.ORDER)
-                            .headers(h -> h.put("Authorization", bearer)),
+                    (c, i) -> Main.post(c, viaGateway, Fixtures.ORDER).headers(h -> h.put("Authorization", bearer)),
                     200,
                     rate,
                     o.warmup,
                     o.duration,
                     List.of(gateway.pid(), serve.pid()));
-            return List.of(direct, through);
+            return List.of(directResult, through);
         }
 
         @Override
@@ -261,10 +265,12 @@ final class Scenarios {
 
         @Override
         public List<OpenLoop.Result> measure(HttpClient client, int rate) throws Exception {
-            OpenLoop.Result direct = OpenLoop.run(
+            URI direct = URI.create(upstream.url + "/orders");
+            URI viaNginx = URI.create(nginxUrl + "/orders");
+            OpenLoop.Result directResult = OpenLoop.run(
                     "direct",
                     client,
-                    (c, i) -> Main.post(c, upstream.url + "/orders", Fixtures.ORDER),
+                    (c, i) -> Main.post(c, direct, Fixtures.ORDER),
                     200,
                     rate,
                     o.warmup,
@@ -273,13 +279,13 @@ final class Scenarios {
             OpenLoop.Result through = OpenLoop.run(
                     "nginx",
                     client,
-                    (c, i) -> Main.post(c, nginxUrl + "/orders", Fixtures.ORDER),
+                    (c, i) -> Main.post(c, viaNginx, Fixtures.ORDER),
                     200,
                     rate,
                     o.warmup,
                     o.duration,
                     List.of(nginx.pid()));
-            return List.of(direct, through);
+            return List.of(directResult, through);
         }
 
         @Override
