@@ -56,6 +56,7 @@ public final class FileNonceStore implements NonceStore {
     private FileChannel channel;
     private long liveAfterCompaction;
     private List<byte[]> sideLog; // non-null while a background compaction runs: lines it must copy at the end
+    private Thread compaction; // the latest background compaction, joined by close()
     private FileChannel lockChannel;
     private java.nio.channels.FileLock lock;
     private long appended;
@@ -128,15 +129,14 @@ public final class FileNonceStore implements NonceStore {
 
     /** Rewrites the journal with only the live entries and reopens it for appending (while opening). */
     private void compact() throws IOException {
-        Path tmp = writeLive(List.of());
+        Path tmp = writeLive(file.resolveSibling(file.getFileName() + ".tmp"));
         swapIn(tmp);
     }
 
-    /** Writes every live entry, then {@code extra} lines, to a forced temporary file. */
-    private Path writeLive(List<byte[]> extra) throws IOException {
+    /** Writes every live entry to {@code tmp} and forces it. */
+    private Path writeLive(Path tmp) throws IOException {
         long now = clock.millis();
         live.values().removeIf(e -> e <= now);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel out = FileChannel.open(
                 tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             StringBuilder sb = new StringBuilder(1 << 16);
@@ -148,9 +148,6 @@ public final class FileNonceStore implements NonceStore {
                 }
             }
             writeAll(out, sb.toString().getBytes(StandardCharsets.US_ASCII));
-            for (byte[] line : extra) {
-                writeAll(out, line);
-            }
             out.force(true);
         }
         return tmp;
@@ -181,10 +178,10 @@ public final class FileNonceStore implements NonceStore {
      */
     private void startCompaction() {
         sideLog = new ArrayList<>();
-        Thread.ofPlatform().daemon().name("writ-nonce-compaction").start(() -> {
+        compaction = Thread.ofPlatform().daemon().name("writ-nonce-compaction").start(() -> {
             Path tmp = null;
             try {
-                tmp = writeLive(List.of());
+                tmp = writeLive(file.resolveSibling(file.getFileName() + ".compacting"));
                 synchronized (this) {
                     if (closed) {
                         Files.deleteIfExists(tmp);
@@ -259,29 +256,44 @@ public final class FileNonceStore implements NonceStore {
     }
 
     @Override
-    public synchronized void close() throws NonceStoreException {
-        closed = true;
-        try {
-            if (channel != null) {
-                channel.force(true);
-                channel.close();
-            }
-        } catch (IOException e) {
-            throw new NonceStoreException("cannot close the nonce journal", e);
-        } finally {
-            channel = null;
+    public void close() throws NonceStoreException {
+        Thread running;
+        synchronized (this) {
+            closed = true;
+            running = compaction;
+        }
+        // A compaction still writing must finish (or see closed and give up) before the journal and its lock go:
+        // the next opener of this journal must not meet our temporary file.
+        if (running != null) {
             try {
-                if (lock != null) {
-                    lock.release();
-                }
-                if (lockChannel != null) {
-                    lockChannel.close();
-                }
-            } catch (IOException ignored) {
-                // the lock goes with the channel
+                running.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            lock = null;
-            lockChannel = null;
+        }
+        synchronized (this) {
+            try {
+                if (channel != null) {
+                    channel.force(true);
+                    channel.close();
+                }
+            } catch (IOException e) {
+                throw new NonceStoreException("cannot close the nonce journal", e);
+            } finally {
+                channel = null;
+                try {
+                    if (lock != null) {
+                        lock.release();
+                    }
+                    if (lockChannel != null) {
+                        lockChannel.close();
+                    }
+                } catch (IOException ignored) {
+                    // the lock goes with the channel
+                }
+                lock = null;
+                lockChannel = null;
+            }
         }
     }
 
