@@ -165,7 +165,7 @@ public final class OcspResponder implements RevocationListener {
                 if (issuer.ca().certificate().getSubject().equals(holder.getIssuer())) {
                     CertificateID id =
                             new CertificateID(sha1(), issuer.ca().certificate(), certificate.getSerialNumber());
-                    if (stapleIds.size() >= 100_000) {
+                    if (stapleIds.size() >= 10_000) {
                         stapleIds.clear();
                     }
                     StapleId sid = new StapleId(
