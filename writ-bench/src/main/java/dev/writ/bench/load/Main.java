@@ -37,7 +37,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   <li>{@code nginx}: the same upstream directly, then behind nginx as a plain reverse proxy: the reference.
  * </ul>
  *
- * In step mode the rate rises from FROM by BY up to TO until a step breaks the bound (p99 for {@code authorize}, added
+ * In step mode, after one priming round at FROM (printed, not judged), the rate rises from FROM by BY up to TO until a step breaks the bound (p99 for {@code authorize}, added
  * p99 for the proxies), fails requests, or falls behind (achieved below 97% of offered); the highest rate held is
  * reported. {@code --target-cp} runs the Writ processes from another build (to compare before and after a change);
  * {@code --target-jvm} passes JVM options to them (a flight recording, a heap size, another collector).
@@ -112,6 +112,9 @@ public final class Main {
     }
 
     private static void step(Scenario s, HttpClient client, Options o) throws Exception {
+        // Fresh JVMs compile for many seconds: one unrecorded round at the first rate, so step one is not a JIT test.
+        System.out.println("# priming at " + o.step[0] + " req/s (not judged)");
+        s.measure(client, o.step[0]).forEach(Report::print);
         int held = 0;
         for (int rate = o.step[0]; rate <= o.step[2]; rate += o.step[1]) {
             List<OpenLoop.Result> rs = s.measure(client, rate);
