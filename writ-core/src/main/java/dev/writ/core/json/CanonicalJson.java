@@ -32,9 +32,20 @@ public final class CanonicalJson {
      * @throws IllegalArgumentException for non-integral or out-of-range numbers, or lone surrogates in strings
      */
     public static String encodeToString(JsonNode node) {
-        StringBuilder sb = new StringBuilder(256);
+        StringBuilder sb = new StringBuilder(sizeHint(node));
         write(node, sb);
         return sb.toString();
+    }
+
+    /** A first guess at the encoded length, so that large entries (a whole envelope) are not copied while growing. */
+    private static int sizeHint(JsonNode node) {
+        int n = 64;
+        if (node.isObject() || node.isArray()) {
+            for (JsonNode child : node) {
+                n += child.isTextual() ? child.textValue().length() + 16 : 32;
+            }
+        }
+        return Math.min(n, 1 << 20);
     }
 
     private static void write(JsonNode node, StringBuilder sb) {
@@ -89,8 +100,18 @@ public final class CanonicalJson {
 
     private static void writeString(String s, StringBuilder sb) {
         sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
+        int n = s.length();
+        int run = 0; // start of the current run of characters copied as they are
+        for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
+            // Printable ASCII other than '"' and '\\' is copied verbatim: the common case (base64url, names) in bulk.
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+                continue;
+            }
+            if (c >= 0x7f && !Character.isSurrogate(c)) {
+                continue;
+            }
+            sb.append(s, run, i);
             switch (c) {
                 case '"' -> sb.append("\\\"");
                 case '\\' -> sb.append("\\\\");
@@ -103,18 +124,18 @@ public final class CanonicalJson {
                     if (c < 0x20) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else if (Character.isHighSurrogate(c)) {
-                        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                        if (i + 1 >= n || !Character.isLowSurrogate(s.charAt(i + 1))) {
                             throw new IllegalArgumentException("lone surrogate in string");
                         }
                         sb.append(c).append(s.charAt(++i));
-                    } else if (Character.isLowSurrogate(c)) {
-                        throw new IllegalArgumentException("lone surrogate in string");
                     } else {
-                        sb.append(c);
+                        throw new IllegalArgumentException("lone surrogate in string");
                     }
                 }
             }
+            run = i + 1;
         }
+        sb.append(s, run, n);
         sb.append('"');
     }
 }

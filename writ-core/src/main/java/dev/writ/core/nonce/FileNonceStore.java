@@ -10,9 +10,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An embedded nonce store for a single PEP: an in-memory table backed by an append-only journal file, so a replay
@@ -25,7 +27,11 @@ import java.util.Objects;
  * crash in the middle of a write) is ignored on reopening; that nonce was never reported as recorded.
  *
  * <p><b>Expiry.</b> Expired nonces are dropped from memory and the journal is compacted (rewritten with only live
- * entries, then atomically renamed) on opening and whenever it has grown past twice the live set.
+ * entries, then atomically renamed) on opening, and while running whenever as many nonces were appended as were live
+ * after the previous compaction (so memory and the journal stay within about twice the live set, and compaction is
+ * amortised constant work per nonce). A running compaction happens on a background thread: nonces recorded meanwhile
+ * go to the old journal as usual and are copied into the new one before it replaces the old, so a crash at any point
+ * leaves a journal holding every acknowledged live nonce.
  *
  * <p>One process at a time may open a journal (a file lock enforces it). Calls are serialised; the critical section
  * is one small {@code write}.
@@ -45,8 +51,12 @@ public final class FileNonceStore implements NonceStore {
     private final Path file;
     private final InstantSource clock;
     private final Durability durability;
-    private final Map<String, Long> live = new HashMap<>();
+    // Concurrent so that a background compaction can read and prune it; writers still hold the store's lock.
+    private final Map<String, Long> live = new ConcurrentHashMap<>();
     private FileChannel channel;
+    private long liveAfterCompaction;
+    private List<byte[]> sideLog; // non-null while a background compaction runs: lines it must copy at the end
+    private Thread compaction; // the latest background compaction, joined by close()
     private FileChannel lockChannel;
     private java.nio.channels.FileLock lock;
     private long appended;
@@ -117,29 +127,90 @@ public final class FileNonceStore implements NonceStore {
         }
     }
 
-    /** Rewrites the journal with only the live entries and reopens it for appending. */
+    /** Rewrites the journal with only the live entries and reopens it for appending (while opening). */
     private void compact() throws IOException {
+        Path tmp = writeLive(file.resolveSibling(file.getFileName() + ".tmp"));
+        swapIn(tmp);
+    }
+
+    /** Writes every live entry to {@code tmp} and forces it. */
+    private Path writeLive(Path tmp) throws IOException {
         long now = clock.millis();
         live.values().removeIf(e -> e <= now);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        StringBuilder sb = new StringBuilder(live.size() * 40);
-        for (Map.Entry<String, Long> e : live.entrySet()) {
-            sb.append(e.getValue()).append(' ').append(e.getKey()).append('\n');
-        }
         try (FileChannel out = FileChannel.open(
                 tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII));
-            while (buf.hasRemaining()) {
-                out.write(buf);
+            StringBuilder sb = new StringBuilder(1 << 16);
+            for (Map.Entry<String, Long> e : live.entrySet()) {
+                sb.append(e.getValue()).append(' ').append(e.getKey()).append('\n');
+                if (sb.length() > 60_000) {
+                    writeAll(out, sb.toString().getBytes(StandardCharsets.US_ASCII));
+                    sb.setLength(0);
+                }
             }
+            writeAll(out, sb.toString().getBytes(StandardCharsets.US_ASCII));
             out.force(true);
         }
+        return tmp;
+    }
+
+    /** Replaces the journal with {@code tmp} and appends to it from now on. */
+    private void swapIn(Path tmp) throws IOException {
         if (channel != null) {
             channel.close();
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         appended = 0;
+        liveAfterCompaction = live.size();
+    }
+
+    private static void writeAll(FileChannel out, byte[] bytes) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            out.write(buf);
+        }
+    }
+
+    /**
+     * Compacts on a background thread. The snapshot is written without the lock (the map is concurrent; a nonce
+     * recorded meanwhile may or may not be in it, and is in the side log either way); the side log and the swap happen
+     * under the lock, so no acknowledged nonce is ever missing from the journal on disk.
+     */
+    private void startCompaction() {
+        sideLog = new ArrayList<>();
+        compaction = Thread.ofPlatform().daemon().name("writ-nonce-compaction").start(() -> {
+            Path tmp = null;
+            try {
+                tmp = writeLive(file.resolveSibling(file.getFileName() + ".compacting"));
+                synchronized (this) {
+                    if (closed) {
+                        Files.deleteIfExists(tmp);
+                        return;
+                    }
+                    try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                        for (byte[] line : sideLog) {
+                            writeAll(out, line);
+                        }
+                        out.force(true);
+                    }
+                    swapIn(tmp);
+                    sideLog = null;
+                }
+            } catch (IOException | RuntimeException e) {
+                // The old journal is intact and still appended to: a failed compaction costs disk space, no nonce.
+                synchronized (this) {
+                    sideLog = null;
+                    appended = 0;
+                }
+                try {
+                    if (tmp != null) {
+                        Files.deleteIfExists(tmp);
+                    }
+                } catch (IOException ignored) {
+                    // a stray temporary file is rewritten by the next compaction
+                }
+            }
+        });
     }
 
     @Override
@@ -169,14 +240,10 @@ public final class FileNonceStore implements NonceStore {
             throw new NonceStoreException("cannot write the nonce journal", e);
         }
         live.put(nonce, exp);
-        if (++appended > Math.max(MIN_COMPACT, 2L * live.size())) {
-            try {
-                compact();
-            } catch (IOException e) {
-                // The nonce itself is already durable; a failed compaction only costs disk space.
-                closed = true;
-                throw new NonceStoreException("cannot compact the nonce journal", e);
-            }
+        if (sideLog != null) {
+            sideLog.add(line);
+        } else if (++appended > Math.max(MIN_COMPACT, liveAfterCompaction)) {
+            startCompaction();
         }
         return true;
     }
@@ -189,29 +256,44 @@ public final class FileNonceStore implements NonceStore {
     }
 
     @Override
-    public synchronized void close() throws NonceStoreException {
-        closed = true;
-        try {
-            if (channel != null) {
-                channel.force(true);
-                channel.close();
-            }
-        } catch (IOException e) {
-            throw new NonceStoreException("cannot close the nonce journal", e);
-        } finally {
-            channel = null;
+    public void close() throws NonceStoreException {
+        Thread running;
+        synchronized (this) {
+            closed = true;
+            running = compaction;
+        }
+        // A compaction still writing must finish (or see closed and give up) before the journal and its lock go:
+        // the next opener of this journal must not meet our temporary file.
+        if (running != null) {
             try {
-                if (lock != null) {
-                    lock.release();
-                }
-                if (lockChannel != null) {
-                    lockChannel.close();
-                }
-            } catch (IOException ignored) {
-                // the lock goes with the channel
+                running.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            lock = null;
-            lockChannel = null;
+        }
+        synchronized (this) {
+            try {
+                if (channel != null) {
+                    channel.force(true);
+                    channel.close();
+                }
+            } catch (IOException e) {
+                throw new NonceStoreException("cannot close the nonce journal", e);
+            } finally {
+                channel = null;
+                try {
+                    if (lock != null) {
+                        lock.release();
+                    }
+                    if (lockChannel != null) {
+                        lockChannel.close();
+                    }
+                } catch (IOException ignored) {
+                    // the lock goes with the channel
+                }
+                lock = null;
+                lockChannel = null;
+            }
         }
     }
 

@@ -45,6 +45,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
@@ -122,6 +123,8 @@ public final class SaeVerifier {
     private final Set<String> audiences;
     private final ConcurrentHashMap<String, Chain> chains = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Staple> staples = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Header> headers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Chain>> building = new ConcurrentHashMap<>();
 
     private SaeVerifier(Builder b) {
         this.anchors = List.copyOf(b.anchors);
@@ -183,45 +186,18 @@ public final class SaeVerifier {
         if (dot1 <= 0 || dot2 < 0 || compact.indexOf('.', dot2 + 1) >= 0) {
             throw new SaeVerificationException(MALFORMED, "an envelope has exactly three parts");
         }
-        byte[] headerBytes = b64url(compact, 0, dot1);
+        String headerPart = compact.substring(0, dot1);
+        Header cachedHeader = headers.get(headerPart);
+        byte[] headerBytes = cachedHeader != null ? null : b64url(compact, 0, dot1);
         byte[] payloadBytes = b64url(compact, dot1 + 1, dot2);
         byte[] signature = b64url(compact, dot2 + 1, compact.length());
-        JsonNode header = parseObject(headerBytes, "header");
-
-        String algName = text(header, "alg", ALG);
-        KeyType alg =
-                switch (algName) {
-                    // RFC 8037 "EdDSA" and RFC 9864's fully specified "Ed25519" both mean Ed25519 here.
-                    case "EdDSA", "Ed25519" -> KeyType.ED25519;
-                    case "ES256" -> KeyType.P256;
-                    // Everything else, notably "none" and HMAC, is refused: no algorithm confusion.
-                    default -> throw new SaeVerificationException(ALG, "unsupported algorithm");
-                };
-        JsonNode typ = header.get("typ");
-        // Explicit typing keeps other JWTs (ID tokens, denial records) from passing as envelopes.
-        if (typ == null
-                || !typ.isTextual()
-                || !(typ.textValue().equalsIgnoreCase(Envelopes.TYP)
-                        || typ.textValue().equalsIgnoreCase("application/" + Envelopes.TYP))) {
-            throw new SaeVerificationException(TYP, "typ must be sae+jwt");
-        }
-        // We implement no JWS extensions, so any critical one is one we do not understand (RFC 7515 §4.1.11).
-        if (header.has("crit")) {
-            throw new SaeVerificationException(CRIT, "unsupported critical header parameter");
-        }
-        String kid = text(header, "kid", MALFORMED);
-        JsonNode x5c = header.get("x5c");
-        if (x5c == null || !x5c.isArray() || x5c.isEmpty() || x5c.size() > MAX_CHAIN) {
-            throw new SaeVerificationException(MALFORMED, "x5c must hold 1 to " + MAX_CHAIN + " certificates");
-        }
-        StringBuilder chainKey = new StringBuilder(2048);
-        for (JsonNode c : x5c) {
-            if (!c.isTextual()) {
-                throw new SaeVerificationException(MALFORMED, "x5c entries are strings");
-            }
-            chainKey.append(c.textValue()).append(',');
-        }
-        String ocspB64 = text(header, "ocsp", MALFORMED);
+        // The header of an agent's envelopes repeats until its staple rotates; the checks below depend on its bytes
+        // alone, so a header that passed them once is not decoded and parsed again.
+        Header h = cachedHeader != null ? cachedHeader : parseHeader(headerBytes);
+        KeyType alg = h.alg();
+        String kid = h.kid();
+        JsonNode x5c = h.x5c();
+        String ocspB64 = h.ocspB64();
 
         ObjectNode claims = parseObject(payloadBytes, "payload");
         String iss = text(claims, "iss", MALFORMED);
@@ -241,7 +217,7 @@ public final class SaeVerifier {
 
         // ---- 2. chain ----------------------------------------------------------------------------------------
         Instant iatInstant = Instant.ofEpochSecond(iat);
-        Chain chain = chain(chainKey.toString(), x5c, iatInstant);
+        Chain chain = chain(h.chainKey(), x5c, iatInstant);
         // The certificate must be valid when the envelope was signed.
         if (iatInstant.isBefore(chain.leafNotBefore) || iatInstant.isAfter(chain.leafNotAfter)) {
             throw new SaeVerificationException(CERT_EXPIRED, "the agent certificate was not valid at iat");
@@ -266,7 +242,7 @@ public final class SaeVerifier {
 
         // ---- 3. revocation -----------------------------------------------------------------------------------
         checkLocalRevocation(chain.certs);
-        Staple staple = staple(ocspB64, chain);
+        Staple staple = staple(h.stapleKey(), ocspB64, chain);
         if (staple.revoked) {
             throw new SaeVerificationException(REVOKED, "the stapled OCSP response says revoked");
         }
@@ -294,6 +270,13 @@ public final class SaeVerifier {
                 };
         if (!good) {
             throw new SaeVerificationException(SIGNATURE, "the signature does not verify");
+        }
+        // Remembered only once a trusted chain's key signed it, so nobody can fill the cache with headers of their own.
+        if (cachedHeader == null) {
+            if (headers.size() >= MAX_CACHE) {
+                headers.clear();
+            }
+            headers.put(headerPart, h);
         }
 
         // ---- 5. time -----------------------------------------------------------------------------------------
@@ -365,6 +348,48 @@ public final class SaeVerifier {
                 iatInstant,
                 Instant.ofEpochSecond(nbf),
                 Instant.ofEpochSecond(exp));
+    }
+
+    /** A protected header that passed the parse-time checks (step 1); everything in it depends on its bytes alone. */
+    private record Header(KeyType alg, String kid, JsonNode x5c, String chainKey, String ocspB64, String stapleKey) {}
+
+    private static Header parseHeader(byte[] headerBytes) throws SaeVerificationException {
+        JsonNode header = parseObject(headerBytes, "header");
+        String algName = text(header, "alg", ALG);
+        KeyType alg =
+                switch (algName) {
+                    // RFC 8037 "EdDSA" and RFC 9864's fully specified "Ed25519" both mean Ed25519 here.
+                    case "EdDSA", "Ed25519" -> KeyType.ED25519;
+                    case "ES256" -> KeyType.P256;
+                    // Everything else, notably "none" and HMAC, is refused: no algorithm confusion.
+                    default -> throw new SaeVerificationException(ALG, "unsupported algorithm");
+                };
+        JsonNode typ = header.get("typ");
+        // Explicit typing keeps other JWTs (ID tokens, denial records) from passing as envelopes.
+        if (typ == null
+                || !typ.isTextual()
+                || !(typ.textValue().equalsIgnoreCase(Envelopes.TYP)
+                        || typ.textValue().equalsIgnoreCase("application/" + Envelopes.TYP))) {
+            throw new SaeVerificationException(TYP, "typ must be sae+jwt");
+        }
+        // We implement no JWS extensions, so any critical one is one we do not understand (RFC 7515 §4.1.11).
+        if (header.has("crit")) {
+            throw new SaeVerificationException(CRIT, "unsupported critical header parameter");
+        }
+        String kid = text(header, "kid", MALFORMED);
+        JsonNode x5c = header.get("x5c");
+        if (x5c == null || !x5c.isArray() || x5c.isEmpty() || x5c.size() > MAX_CHAIN) {
+            throw new SaeVerificationException(MALFORMED, "x5c must hold 1 to " + MAX_CHAIN + " certificates");
+        }
+        StringBuilder chainKey = new StringBuilder(2048);
+        for (JsonNode c : x5c) {
+            if (!c.isTextual()) {
+                throw new SaeVerificationException(MALFORMED, "x5c entries are strings");
+            }
+            chainKey.append(c.textValue()).append(',');
+        }
+        String ocspB64 = text(header, "ocsp", MALFORMED);
+        return new Header(alg, kid, x5c, chainKey.toString(), ocspB64, kid + '|' + ocspB64);
     }
 
     // ---- parsing helpers ---------------------------------------------------------------------------------------
@@ -528,11 +553,38 @@ public final class SaeVerifier {
         Scope scope;
     }
 
+    /**
+     * The validated chain for {@code key}, built once: concurrent first uses of a new chain wait for one validation
+     * (single flight per key) instead of each running PKIX. A follower whose leader failed validates for itself, since
+     * the failure may belong to the leader's {@code iat}.
+     */
     private Chain chain(String key, JsonNode x5c, Instant iat) throws SaeVerificationException {
         Chain cached = chains.get(key);
         if (cached != null) {
             return cached;
         }
+        CompletableFuture<Chain> mine = new CompletableFuture<>();
+        CompletableFuture<Chain> leader = building.putIfAbsent(key, mine);
+        if (leader != null) {
+            try {
+                return leader.join();
+            } catch (RuntimeException leaderFailed) {
+                return buildAndCache(key, x5c, iat);
+            }
+        }
+        try {
+            Chain c = buildAndCache(key, x5c, iat);
+            mine.complete(c);
+            return c;
+        } catch (Throwable t) {
+            mine.completeExceptionally(t);
+            throw t;
+        } finally {
+            building.remove(key, mine);
+        }
+    }
+
+    private Chain buildAndCache(String key, JsonNode x5c, Instant iat) throws SaeVerificationException {
         Chain c = buildChain(x5c, iat);
         if (chains.size() >= MAX_CACHE) {
             chains.clear();
@@ -663,8 +715,7 @@ public final class SaeVerifier {
         X509Certificate responder; // null when signed by the issuing CA itself
     }
 
-    private Staple staple(String b64, Chain chain) throws SaeVerificationException {
-        String key = chain.kid + '|' + b64;
+    private Staple staple(String key, String b64, Chain chain) throws SaeVerificationException {
         Staple cached = staples.get(key);
         if (cached != null) {
             return cached;

@@ -84,4 +84,35 @@ class FileNonceStoreTest extends NonceStoreContract {
                     .isFalse();
         }
     }
+
+    @Test
+    void compactionWhileRunningBoundsTheJournalAndKeepsEveryLiveNonce() throws Exception {
+        // Regression: compaction used to wait for the journal to outgrow twice a live set that counted every nonce
+        // appended since, so it never ran while the store was open and memory and the journal grew without bound.
+        Path f = dir.resolve("running.journal");
+        try (FileNonceStore s = FileNonceStore.open(f, InstantSource.system(), FileNonceStore.Durability.WRITE)) {
+            for (int i = 0; i < 20_000; i++) {
+                assertThat(s.recordIfAbsent("x" + i, Instant.now())).isTrue();
+            }
+            for (int i = 0; i < 12_000; i++) {
+                assertThat(s.recordIfAbsent("k" + i, Instant.now().plusSeconds(300)))
+                        .isTrue();
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (Files.readAllLines(f).size() >= 32_000 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(Files.readAllLines(f)).hasSizeLessThan(32_000);
+            for (int i = 0; i < 12_000; i += 997) {
+                assertThat(s.recordIfAbsent("k" + i, Instant.now().plusSeconds(60)))
+                        .isFalse();
+            }
+            assertThat(s.size()).isEqualTo(12_000);
+        }
+        try (FileNonceStore s = FileNonceStore.open(f, InstantSource.system(), FileNonceStore.Durability.WRITE)) {
+            assertThat(s.size()).isEqualTo(12_000);
+            assertThat(s.recordIfAbsent("k11999", Instant.now().plusSeconds(60)))
+                    .isFalse();
+        }
+    }
 }

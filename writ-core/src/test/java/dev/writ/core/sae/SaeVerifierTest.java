@@ -2,6 +2,7 @@ package dev.writ.core.sae;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.writ.core.action.HttpBinding;
@@ -110,6 +111,63 @@ class SaeVerifierTest {
                 PKI.ocsp(ED, CertificateStatus.GOOD, T0.minusSeconds(10), T0.plusSeconds(3600), TestPki.OcspSigner.CA));
         e.header.withArray("x5c").add(Base64.getEncoder().encodeToString(PKI.root.der()));
         verifier().verify(e.sign(ED.privateKey()), REQUEST);
+    }
+
+    // ---- caches: the same answers on repeat and under concurrency ----
+
+    @Test
+    void concurrentFirstUsesOfANewChainAllVerify() throws Exception {
+        SaeVerifier v = verifier();
+        int n = 16;
+        String[] envelopes = new String[n];
+        for (int i = 0; i < n; i++) {
+            envelopes[i] = env(ED).sign(ED.privateKey());
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<java.util.concurrent.Future<VerifiedAction>> results = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+            for (String e : envelopes) {
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return v.verify(e, REQUEST);
+                }));
+            }
+            go.countDown();
+            java.util.Set<String> jtis = new java.util.HashSet<>();
+            for (var f : results) {
+                jtis.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS).jti());
+            }
+            assertThat(jtis).hasSize(n);
+        }
+    }
+
+    @Test
+    void aRememberedHeaderStillGoesThroughEveryLaterCheck() {
+        SaeVerifier v = verifier();
+        TestEnvelope first = env(ED);
+        String good = first.sign(ED.privateKey());
+        assertThat(catchThrowable(() -> v.verify(good, REQUEST))).isNull();
+        String[] p = good.split("\\.");
+        // Same header, altered payload: the signature check still runs.
+        ObjectNode c = (ObjectNode) readJson(p[1]);
+        c.put("sub", "https://evil.test/");
+        assertReason(v, p[0] + "." + b64(c.toString()) + "." + p[2], REQUEST, "sae.signature");
+        // Same header, replayed: the nonce check still runs.
+        assertReason(v, good, REQUEST, "sae.replay");
+        // Same header, certificate revoked since: the revocation check still runs.
+        String later = env(ED).sign(ED.privateKey());
+        revocations.revoke(ED.certificate());
+        assertReason(v, later, REQUEST, "sae.revoked");
+    }
+
+    @Test
+    void aHeaderSeenWithABadSignatureIsNotHeldAgainstAGoodEnvelope() throws Exception {
+        SaeVerifier v = verifier();
+        String good = env(ED).sign(ED.privateKey());
+        String[] p = good.split("\\.");
+        String forged = p[0] + "." + p[1] + "." + b64("x".repeat(64));
+        assertReason(v, forged, REQUEST, "sae.signature");
+        assertThat(v.verify(good, REQUEST).jti()).isNotEmpty();
     }
 
     // ---- tampering ----

@@ -76,7 +76,9 @@ public final class Exchange {
             throw new ApiException(413, "request.too_large", "request body too large");
         }
         try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] b = in.readNBytes(MAX_BODY + 1);
+            // With a declared length, read exactly that (HTTP framing guarantees no more follows); otherwise read in
+            // chunks up to the cap. Either way nothing beyond MAX_BODY + 1 bytes is ever buffered.
+            byte[] b = declared >= 0 ? in.readNBytes((int) declared) : in.readNBytes(MAX_BODY + 1);
             if (b.length > MAX_BODY) {
                 throw new ApiException(413, "request.too_large", "request body too large");
             }

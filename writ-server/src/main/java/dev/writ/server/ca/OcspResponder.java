@@ -69,6 +69,11 @@ public final class OcspResponder implements RevocationListener {
 
     private record Cached(byte[] der, Instant refreshAfter) {}
 
+    /** Which CA issued a certificate and its SHA-1 CertID (keyed by the certificate, whose equality is its DER). */
+    private record StapleId(CaName ca, CertificateID id, String key) {}
+
+    private final Map<X509Certificate, StapleId> stapleIds = new ConcurrentHashMap<>();
+
     private record Issuer(IssuingCa ca, List<byte[]> nameHashes, List<byte[]> keyHashes) {}
 
     public OcspResponder(TrustDomain domain, KeyCustody custody, Store store, InstantSource clock, Duration validity) {
@@ -149,13 +154,24 @@ public final class OcspResponder implements RevocationListener {
      * @throws CaException {@code ocsp.issuer_unknown} when no CA of this domain issued it
      */
     public byte[] responseFor(X509Certificate certificate) throws CaException {
+        // The CertID of a certificate never changes: work it out once per certificate, not per staple.
+        StapleId known = stapleIds.get(certificate);
+        if (known != null) {
+            return cached(known.ca(), known.id(), known.key());
+        }
         try {
             X509CertificateHolder holder = new X509CertificateHolder(certificate.getEncoded());
             for (Issuer issuer : issuers.values()) {
                 if (issuer.ca().certificate().getSubject().equals(holder.getIssuer())) {
                     CertificateID id =
                             new CertificateID(sha1(), issuer.ca().certificate(), certificate.getSerialNumber());
-                    return cached(issuer.ca().name(), id);
+                    if (stapleIds.size() >= 10_000) {
+                        stapleIds.clear();
+                    }
+                    StapleId sid = new StapleId(
+                            issuer.ca().name(), id, cacheKey(issuer.ca().name(), id));
+                    stapleIds.put(certificate, sid);
+                    return cached(sid.ca(), sid.id(), sid.key());
                 }
             }
         } catch (CertificateEncodingException | IOException | OCSPException e) {
@@ -170,11 +186,18 @@ public final class OcspResponder implements RevocationListener {
     }
 
     private byte[] cached(CaName ca, CertificateID id) throws CaException {
-        String key = ca.id()
+        return cached(ca, id, cacheKey(ca, id));
+    }
+
+    private static String cacheKey(CaName ca, CertificateID id) {
+        return ca.id()
                 + ':'
                 + id.getHashAlgOID().getId()
                 + ':'
                 + id.getSerialNumber().toString(16);
+    }
+
+    private byte[] cached(CaName ca, CertificateID id, String key) throws CaException {
         Instant now = clock.instant();
         Cached c = cache.get(key);
         if (c != null && now.isBefore(c.refreshAfter())) {

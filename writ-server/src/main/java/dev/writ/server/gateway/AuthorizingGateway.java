@@ -89,6 +89,9 @@ public final class AuthorizingGateway implements AutoCloseable {
         // The proxy relays redirects to the agent; following one would execute a request nobody authorised.
         client.setFollowRedirects(false);
         client.setName("writ-gateway-upstream");
+        // Upstream responses complete on the server's own pool: no second pool of threads to hand each response over
+        // to.
+        client.setExecutor(pool);
         proxy.setHttpClient(client);
         // Graceful stop: new requests are refused, in-flight ones (and their upstream calls) get up to 10 s to finish.
         server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(

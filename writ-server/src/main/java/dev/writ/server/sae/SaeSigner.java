@@ -27,11 +27,17 @@ public final class SaeSigner {
     private final KeyCustody custody;
     private final InstantSource clock;
     private final SecureRandom random;
-    private final ConcurrentHashMap<String, Boolean> matched = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<HeaderKey, String> headers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<HeaderKey, Boolean> matched = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<HeaderKey, EncodedHeader> headers = new ConcurrentHashMap<>();
 
-    /** The header depends only on the key, the certificates and the staple: encode it once per combination. */
-    private record HeaderKey(String keyId, java.math.BigInteger serial, java.nio.ByteBuffer ocsp) {}
+    /**
+     * The header depends only on the key, the certificates and the staple: encode it once per key and certificate,
+     * and again whenever the staple differs (compared by content; hashing a kilobyte of staple per envelope cost more
+     * than the lookup it served).
+     */
+    private record HeaderKey(String keyId, java.math.BigInteger serial) {}
+
+    private record EncodedHeader(byte[] ocsp, String encoded) {}
 
     public SaeSigner(KeyCustody custody, InstantSource clock, SecureRandom random) {
         this.custody = Objects.requireNonNull(custody, "custody");
@@ -49,17 +55,20 @@ public final class SaeSigner {
         checkKeyMatches(agent);
         ActionRequest action = request.action();
         byte[] ocsp = request.ocspResponse();
-        HeaderKey hk =
-                new HeaderKey(agent.key().id(), agent.certificate().getSerialNumber(), java.nio.ByteBuffer.wrap(ocsp));
-        String header = headers.get(hk);
-        if (header == null) {
+        HeaderKey hk = new HeaderKey(agent.key().id(), agent.certificate().getSerialNumber());
+        EncodedHeader cachedHeader = headers.get(hk);
+        String header;
+        // The staple is part of the signed header: reuse an encoding only for exactly these staple bytes.
+        if (cachedHeader != null && (cachedHeader.ocsp() == ocsp || Arrays.equals(cachedHeader.ocsp(), ocsp))) {
+            header = cachedHeader.encoded();
+        } else {
             ObjectNode h = Jws.header(agent.key(), Envelopes.TYP, List.of(agent.certificate(), agent.issuer()));
             h.put("ocsp", Base64.getEncoder().encodeToString(ocsp));
             header = Jws.encode(h);
             if (headers.size() >= 10_000) {
-                headers.clear(); // staples rotate; keep the cache bounded
+                headers.clear(); // keep the cache bounded
             }
-            headers.put(hk, header);
+            headers.put(hk, new EncodedHeader(ocsp.clone(), header));
         }
 
         long iat = clock.instant().getEpochSecond();
@@ -116,7 +125,7 @@ public final class SaeSigner {
     }
 
     private void checkKeyMatches(SigningAgent agent) throws CustodyException {
-        String key = agent.key().id() + '|' + agent.certificate().getSerialNumber();
+        HeaderKey key = new HeaderKey(agent.key().id(), agent.certificate().getSerialNumber());
         if (matched.containsKey(key)) {
             return;
         }
