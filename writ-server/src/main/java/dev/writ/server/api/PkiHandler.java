@@ -84,8 +84,9 @@ public final class PkiHandler {
     }
 
     private static void ocspReply(Exchange ex, byte[] der, CaName ca, WritMetrics metrics) {
-        ex.bytes(200, "application/ocsp-response", der);
+        // Counted before the answer goes out, so a client that scrapes right after its response sees it.
         if (metrics != null) metrics.ocspResponse(ca.id(), der);
+        ex.bytes(200, "application/ocsp-response", der);
     }
 
     private static CaName ca(String id) throws ApiException {

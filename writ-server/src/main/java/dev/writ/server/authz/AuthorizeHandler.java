@@ -66,23 +66,23 @@ public final class AuthorizeHandler {
                 body.put("jti", a.envelope().jti());
                 body.put("expires_at", a.envelope().expiresAt().getEpochSecond());
                 body.set("receipt", a.receipt().toJson());
-                ex.json(200, body);
                 if (metrics != null) metrics.authorizeAllowed(System.nanoTime() - start);
+                ex.json(200, body);
             }
             case Authorizer.Denied d -> {
                 body.put("decision", "deny");
                 body.put("code", d.code());
                 // Only the coarse denial: the detailed one (policy ids) stays in the log.
                 body.put("denial", d.denial().compact());
-                ex.json(403, body);
                 if (metrics != null) metrics.authorizeDenied(d.code(), System.nanoTime() - start);
+                ex.json(403, body);
             }
             case Authorizer.Pending p -> {
                 body.put("decision", "pending");
                 body.put("approval_id", p.approvalId());
                 body.put("expires_at", p.expiresAt().getEpochSecond());
-                ex.json(202, body);
                 if (metrics != null) metrics.authorizePending(System.nanoTime() - start);
+                ex.json(202, body);
             }
         }
     }

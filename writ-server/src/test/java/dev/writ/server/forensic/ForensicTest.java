@@ -324,8 +324,11 @@ class ForensicTest {
                 f.wiring.authz().orElseThrow().denialDetails().find(d.jti()).orElseThrow();
         VerifiedDenial opened = v.open(d, stored.detailJws(), stored.salt());
         assertThat(opened.detailedReasons().orElseThrow()).contains("unlisted-counterparty");
-        assertThatThrownBy(
-                        () -> v.open(d, stored.detailJws(), "A" + stored.salt().substring(1)))
+        assertThatThrownBy(() -> v.open(
+                        d,
+                        stored.detailJws(),
+                        (stored.salt().startsWith("A") ? "B" : "A")
+                                + stored.salt().substring(1)))
                 .isInstanceOfSatisfying(
                         EvidenceException.class, e -> assertThat(e.code()).isEqualTo("denial.commitment"));
         // An envelope is not a denial; a released denial is not its own detail.

@@ -35,7 +35,26 @@ class MetricsTest {
         HttpResponse<String> r = serve.get(serve.url + "/metrics");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/plain; version=0.0.4");
-        return new Exposition(r.body());
+        Exposition e = new Exposition(r.body());
+        // A request is counted when its response completes on the server, which may be just after the client has
+        // read it: scrape until the request counters (other than the scrapes' own) stop moving.
+        for (int i = 0; i < 50; i++) {
+            Thread.sleep(20);
+            HttpResponse<String> again = serve.get(serve.url + "/metrics");
+            Exposition next = new Exposition(again.body());
+            if (requestCounts(next).equals(requestCounts(e))) {
+                return next;
+            }
+            e = next;
+        }
+        return e;
+    }
+
+    private static java.util.List<Exposition.Sample> requestCounts(Exposition e) {
+        return e.samples.stream()
+                .filter(s -> s.name().equals("writ_http_requests_total")
+                        && !"/metrics".equals(s.labels().get("route")))
+                .toList();
     }
 
     @Test
