@@ -125,6 +125,7 @@ public final class AuditLog implements TransparencyLog {
 
     private volatile CommitObserver commitObserver = (entries, nanos) -> {};
     private volatile Published published;
+    private volatile boolean signerChecked;
     private volatile LogException failure;
     private volatile boolean closing;
     private volatile boolean flushing;
@@ -618,11 +619,17 @@ public final class AuditLog implements TransparencyLog {
         byte[] sig = signer.sign(text.getBytes(StandardCharsets.UTF_8));
         byte[] note = SignedNote.format(text, verifier.name(), verifier.keyHash(), sig)
                 .getBytes(StandardCharsets.UTF_8);
-        // Never hand out a checkpoint that does not verify with the published key.
-        try {
-            Checkpoint.verify(note, verifier);
-        } catch (LogVerificationException e) {
-            throw new LogException("log.signer", "the log key produced an invalid checkpoint signature");
+        // The signer must produce signatures that verify with the published key: checked on the first checkpoint
+        // this process signs (a wrong key, token or algorithm shows there, and the log refuses to run). Later
+        // signatures are not re-verified on the append path: the key cannot change, and a faulty signature could only
+        // make verifiers refuse a receipt (fail closed), never accept a false one.
+        if (!signerChecked) {
+            try {
+                Checkpoint.verify(note, verifier);
+            } catch (LogVerificationException e) {
+                throw new LogException("log.signer", "the log key produced an invalid checkpoint signature");
+            }
+            signerChecked = true;
         }
         Published p = new Published(size, root, note);
         published = p;

@@ -194,6 +194,35 @@ class AuditLogTest {
         return to;
     }
 
+    @Test
+    void aSignerWhoseSignaturesDoNotMatchItsPublishedKeyIsRefusedAtOpen() {
+        TestSigner real = new TestSigner("writ.test/log", 1);
+        TestSigner other = new TestSigner("writ.test/log", 2);
+        CheckpointSigner mismatched = new CheckpointSigner() {
+            @Override
+            public String name() {
+                return real.name();
+            }
+
+            @Override
+            public byte[] publicKey() {
+                return real.publicKey();
+            }
+
+            @Override
+            public byte[] sign(byte[] message) {
+                return other.sign(message); // a wrong key (or token, or algorithm) behind the signer
+            }
+        };
+        assertThatThrownBy(() -> AuditLog.open(dir, mismatched))
+                .isInstanceOfSatisfying(
+                        LogException.class, e -> assertThat(e.code()).isEqualTo("log.signer"));
+        // Nothing was signed or left locked: the right signer opens the same directory.
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                        () -> AuditLog.open(dir, real).close()))
+                .isNull();
+    }
+
     static Path wal(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().startsWith("wal-"))

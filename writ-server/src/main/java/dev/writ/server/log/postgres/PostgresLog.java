@@ -183,6 +183,7 @@ public final class PostgresLog implements TransparencyLog {
     private Request carried;
 
     private volatile Published published;
+    private volatile boolean signerChecked;
     private volatile boolean closing;
     private volatile CommitObserver commitObserver = (entries, nanos) -> {};
 
@@ -506,11 +507,17 @@ public final class PostgresLog implements TransparencyLog {
         byte[] sig = signer.sign(text.getBytes(StandardCharsets.UTF_8));
         byte[] note = SignedNote.format(text, verifier.name(), verifier.keyHash(), sig)
                 .getBytes(StandardCharsets.UTF_8);
-        // Never hand out a checkpoint that does not verify with the published key.
-        try {
-            Checkpoint.verify(note, verifier);
-        } catch (LogVerificationException e) {
-            throw new LogException("log.signer", "the log key produced an invalid checkpoint signature");
+        // The signer must produce signatures that verify with the published key: checked on the first checkpoint
+        // this process signs (a wrong key, token or algorithm shows there, and the log refuses to run). Later
+        // signatures are not re-verified on the append path: the key cannot change, and a faulty signature could only
+        // make verifiers refuse a receipt (fail closed), never accept a false one.
+        if (!signerChecked) {
+            try {
+                Checkpoint.verify(note, verifier);
+            } catch (LogVerificationException e) {
+                throw new LogException("log.signer", "the log key produced an invalid checkpoint signature");
+            }
+            signerChecked = true;
         }
         return new Prepared(base.size(), f, known, nodes, root, note);
     }
