@@ -16,9 +16,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * {@code writ gateway} in authorize mode: a reverse proxy that authorises and signs on the agent's behalf. The agent
@@ -39,8 +36,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class AuthorizingGateway implements AutoCloseable {
     private final Builder config;
-    private final Server server;
-    private final ServerConnector connector;
+    private final GatewayServer server;
     private final WritMetrics metrics = WritMetrics.create();
     private final ExecutorService workers;
 
@@ -56,14 +52,7 @@ public final class AuthorizingGateway implements AutoCloseable {
                     .withoutReplayCheck()
                     .build();
         }
-        QueuedThreadPool pool = new QueuedThreadPool(b.maxThreads);
-        pool.setName("writ-gateway");
-        this.server = new Server(pool);
-        this.connector = new ServerConnector(server);
-        connector.setHost(b.listen.getHostString());
-        connector.setPort(b.listen.getPort());
-        connector.setIdleTimeout(b.clientIdleTimeout.toMillis());
-        server.addConnector(connector);
+        this.server = new GatewayServer(b.listen, b.maxThreads, b.clientIdleTimeout);
         this.workers = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("writ-gateway-authorize-", 0).factory());
         HttpClient writHttp = HttpClient.newBuilder()
@@ -83,20 +72,8 @@ public final class AuthorizingGateway implements AutoCloseable {
                 b.publicBase,
                 b.maxBody,
                 b.upstreamIdleTimeout.toMillis());
-        org.eclipse.jetty.client.HttpClient client = new org.eclipse.jetty.client.HttpClient();
-        client.setConnectTimeout(b.connectTimeout.toMillis());
-        client.setIdleTimeout(b.upstreamIdleTimeout.toMillis());
-        // The proxy relays redirects to the agent; following one would execute a request nobody authorised.
-        client.setFollowRedirects(false);
-        client.setName("writ-gateway-upstream");
-        // Upstream responses complete on the server's own pool: no second pool of threads to hand each response over
-        // to.
-        client.setExecutor(pool);
-        proxy.setHttpClient(client);
-        // Graceful stop: new requests are refused, in-flight ones (and their upstream calls) get up to 10 s to finish.
-        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(
-                new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.AUTHORIZE, b.readiness)));
-        server.setStopTimeout(10_000);
+        proxy.setHttpClient(server.upstreamClient(b.connectTimeout, b.upstreamIdleTimeout));
+        server.serve(proxy, metrics, GatewayMetricsHandler.AUTHORIZE, b.readiness);
     }
 
     /** This gateway's instruments, served at {@code /metrics} on its own listener. */
@@ -116,7 +93,7 @@ public final class AuthorizingGateway implements AutoCloseable {
 
     /** The port actually bound (useful with port 0). */
     public int port() {
-        return connector.getLocalPort();
+        return server.port();
     }
 
     /** The URL of the listening socket, e.g. {@code http://127.0.0.1:8443}. */

@@ -14,10 +14,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * {@code writ gateway} in enforce mode: a reverse proxy (policy enforcement point) in front of one upstream API that
@@ -55,8 +51,7 @@ public final class Gateway implements AutoCloseable {
     public static final int DEFAULT_MAX_BODY = 1024 * 1024;
 
     private final Builder config;
-    private final Server server;
-    private final ServerConnector connector;
+    private final GatewayServer server;
     private final WritMetrics metrics = WritMetrics.create();
     private final EnforcingProxy proxy;
 
@@ -69,30 +64,11 @@ public final class Gateway implements AutoCloseable {
                 .revocationSource(b.revocation)
                 .nonceStore(b.nonces)
                 .build();
-        QueuedThreadPool pool = new QueuedThreadPool(b.maxThreads);
-        pool.setName("writ-gateway");
-        this.server = new Server(pool);
-        this.connector = new ServerConnector(server);
-        connector.setHost(b.listen.getHostString());
-        connector.setPort(b.listen.getPort());
-        connector.setIdleTimeout(b.clientIdleTimeout.toMillis());
-        server.addConnector(connector);
+        this.server = new GatewayServer(b.listen, b.maxThreads, b.clientIdleTimeout);
         this.proxy =
                 new EnforcingProxy(verifier, b.upstreamBase, b.publicBase, b.maxBody, b.upstreamIdleTimeout.toMillis());
-        HttpClient client = new HttpClient();
-        client.setConnectTimeout(b.connectTimeout.toMillis());
-        client.setIdleTimeout(b.upstreamIdleTimeout.toMillis());
-        // The proxy relays redirects to the agent; following one would execute a request nobody authorised.
-        client.setFollowRedirects(false);
-        client.setName("writ-gateway-upstream");
-        // Upstream responses complete on the server's own pool: no second pool of threads to hand each response over
-        // to.
-        client.setExecutor(pool);
-        proxy.setHttpClient(client);
-        // Graceful stop: new requests are refused, in-flight ones (and their upstream calls) get up to 10 s to finish.
-        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(
-                new GatewayMetricsHandler(proxy, metrics, GatewayMetricsHandler.ENFORCE, b.readiness)));
-        server.setStopTimeout(10_000);
+        proxy.setHttpClient(server.upstreamClient(b.connectTimeout, b.upstreamIdleTimeout));
+        server.serve(proxy, metrics, GatewayMetricsHandler.ENFORCE, b.readiness);
     }
 
     /** This gateway's instruments, served at {@code /metrics} on its own listener. */
@@ -112,7 +88,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The port actually bound (useful with port 0). */
     public int port() {
-        return connector.getLocalPort();
+        return server.port();
     }
 
     /** The URL of the listening socket, e.g. {@code http://127.0.0.1:8443}. */
