@@ -1,8 +1,5 @@
 package dev.writ.server.log;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.writ.core.log.Checkpoint;
 import dev.writ.core.log.LogReceipt;
 import dev.writ.core.log.LogVerificationException;
@@ -55,7 +52,6 @@ public final class AuditLog implements TransparencyLog {
     /** The largest entry tlog-tiles can carry (uint16 length prefix in entry bundles). */
     public static final int MAX_ENTRY_SIZE = 65535;
 
-    private static final JsonFactory JSON = new JsonFactory();
     private static final int WAL_HEADER = 8;
 
     /**
@@ -428,27 +424,8 @@ public final class AuditLog implements TransparencyLog {
         return r.done;
     }
 
-    static String jtiOf(byte[] entry) {
-        try (JsonParser p = JSON.createParser(entry)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken t = p.nextToken();
-                if ("jti".equals(field) && t == JsonToken.VALUE_STRING) {
-                    return p.getText();
-                }
-                p.skipChildren();
-            }
-            return null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     private static long jtiKeyOf(byte[] entry) {
-        String jti = jtiOf(entry);
+        String jti = LogEntries.jtiOf(entry);
         return jti == null ? 0 : JtiIndex.key(jti);
     }
 
@@ -770,7 +747,7 @@ public final class AuditLog implements TransparencyLog {
             candidate = jtis.get(JtiIndex.key(jti));
         }
         // The index is keyed by a digest: confirm against the entry itself before answering.
-        if (candidate < 0 || candidate >= published.size() || !jti.equals(jtiOf(entry(candidate)))) {
+        if (candidate < 0 || candidate >= published.size() || !jti.equals(LogEntries.jtiOf(entry(candidate)))) {
             return OptionalLong.empty();
         }
         return OptionalLong.of(candidate);

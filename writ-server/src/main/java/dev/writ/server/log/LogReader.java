@@ -125,7 +125,7 @@ public final class LogReader implements AutoCloseable {
                     long k = b.getLong();
                     long index = b.getLong();
                     pos += 16;
-                    if (k == key && index < size() && jti.equals(AuditLog.jtiOf(entry(index)))) {
+                    if (k == key && index < size() && jti.equals(LogEntries.jtiOf(entry(index)))) {
                         return OptionalLong.of(index);
                     }
                 }

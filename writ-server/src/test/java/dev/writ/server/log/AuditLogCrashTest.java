@@ -100,7 +100,7 @@ class AuditLogCrashTest {
                 byte[] root = log.rootHash(size);
                 for (Map.Entry<Long, String> a : acked.entrySet()) {
                     assertThat(a.getKey()).isLessThan(size);
-                    assertThat(AuditLog.jtiOf(log.entry(a.getKey()))).isEqualTo(a.getValue());
+                    assertThat(LogEntries.jtiOf(log.entry(a.getKey()))).isEqualTo(a.getValue());
                 }
                 for (LogReceipt r : receipts) {
                     VerifiedLogReceipt v = r.verify(log.entry(r.index()), log.verifier());

@@ -1,8 +1,5 @@
 package dev.writ.server.log.postgres;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.writ.core.log.Checkpoint;
@@ -14,6 +11,7 @@ import dev.writ.core.log.SignedNote;
 import dev.writ.core.log.TilePath;
 import dev.writ.core.log.TiledTree;
 import dev.writ.server.log.CheckpointSigner;
+import dev.writ.server.log.LogEntries;
 import dev.writ.server.log.LogException;
 import dev.writ.server.log.TransparencyLog;
 import dev.writ.server.log.postgres.TreeMath.Frontier;
@@ -72,7 +70,6 @@ import org.flywaydb.core.Flyway;
  * {@code log_hashes}, {@code log_checkpoints}, {@code log_jti}); {@link #open} applies pending migrations.
  */
 public final class PostgresLog implements TransparencyLog {
-    private static final JsonFactory JSON = new JsonFactory();
     private static final int H = Merkle.HASH_SIZE;
     /** Batches that use the locking path after a stale optimistic write. */
     private static final int CONTENDED_BATCHES = 32;
@@ -132,7 +129,7 @@ public final class PostgresLog implements TransparencyLog {
         Request(byte[] entry) {
             this.entry = entry;
             this.leafHash = Merkle.leafHash(entry);
-            String jti = jtiOf(entry);
+            String jti = LogEntries.jtiOf(entry);
             this.jtiHash = jti == null ? null : sha256(jti);
         }
     }
@@ -616,25 +613,6 @@ public final class PostgresLog implements TransparencyLog {
         }
     }
 
-    static String jtiOf(byte[] entry) {
-        try (JsonParser p = JSON.createParser(entry)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken t = p.nextToken();
-                if ("jti".equals(field) && t == JsonToken.VALUE_STRING) {
-                    return p.getText();
-                }
-                p.skipChildren();
-            }
-            return null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     private static byte[] sha256(String s) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
@@ -757,7 +735,7 @@ public final class PostgresLog implements TransparencyLog {
             throw unavailable("cannot read the jti index", e);
         }
         // The index is keyed by a digest: confirm against the entry itself before answering.
-        if (!jti.equals(jtiOf(entry(index)))) {
+        if (!jti.equals(LogEntries.jtiOf(entry(index)))) {
             return OptionalLong.empty();
         }
         return OptionalLong.of(index);
